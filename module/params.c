@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module parameters. Each integer parameter carries its range; the set
+ * callback rejects a value outside it, so a bad value refuses the load
+ * (insmod fails with EINVAL) with a message naming the parameter, instead of
+ * being clamped behind the user's back.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
+
+#include "xptilab.h"
+
+struct xptilab_int_param {
+	int *val;
+	int min;
+	int max;
+};
+
+static int xptilab_param_set(const char *arg, const struct kernel_param *kp)
+{
+	const struct xptilab_int_param *p = kp->arg;
+	int v;
+
+	if (kstrtoint(arg, 0, &v)) {
+		pr_err("parameter %s=%s: not an integer\n", kp->name, arg);
+		return -EINVAL;
+	}
+	if (v < p->min || v > p->max) {
+		pr_err("parameter %s=%d: out of range [%d, %d]\n",
+		       kp->name, v, p->min, p->max);
+		return -EINVAL;
+	}
+	*p->val = v;
+	return 0;
+}
+
+static int xptilab_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct xptilab_int_param *p = kp->arg;
+
+	return sysfs_emit(buf, "%d\n", *p->val);
+}
+
+static const struct kernel_param_ops xptilab_int_ops = {
+	.set = xptilab_param_set,
+	.get = xptilab_param_get,
+};
+
+#define XPTILAB_INT_PARAM(name, def, lo, hi, desc)			\
+	int xptilab_##name = (def);					\
+	static const struct xptilab_int_param xptilab_##name##_p = {	\
+		.val = &xptilab_##name, .min = (lo), .max = (hi),	\
+	};								\
+	module_param_cb(name, &xptilab_int_ops,			\
+			(void *)&xptilab_##name##_p, 0444);		\
+	MODULE_PARM_DESC(name, desc " [" #lo ".." #hi ", default " #def "]")
+
+XPTILAB_INT_PARAM(clone_global, 0, 0, 1,
+		  "clones in shadow roots are global (1) or non-global (0, as after Xen 9d1d31ad94)");
