@@ -16,7 +16,7 @@
 #include "xptilab.h"
 
 /* Copy in an ioctl argument whose first field is its __u32 size. */
-static int xptilab_copy_arg(void *karg, size_t ksize, void __user *uarg)
+int xptilab_copy_arg(void *karg, size_t ksize, void __user *uarg)
 {
 	u32 size;
 
@@ -31,7 +31,7 @@ static int xptilab_copy_arg(void *karg, size_t ksize, void __user *uarg)
 	return 0;
 }
 
-static bool xptilab_zeroed(const void *p, size_t len)
+bool xptilab_zeroed(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
 }
@@ -63,6 +63,8 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case XPTILAB_IOC_INFO:
 		return xptilab_ioc_info(uarg);
+	case XPTILAB_IOC_RUN_CR3:
+		return xptilab_ioc_run_cr3(uarg);
 	default:
 		return -ENOTTY;
 	}

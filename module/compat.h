@@ -7,14 +7,8 @@
 #ifndef XPTILAB_COMPAT_H
 #define XPTILAB_COMPAT_H
 
-#include <linux/version.h>
-
 #ifndef CONFIG_X86_64
 #error "xptilab needs x86-64: its mechanisms are x86-64 page tables and IDT gates"
-#endif
-
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
-#error "xptilab needs Linux 5.10 or later (cpu_entry_area layout, cpuhp, cc_platform)"
 #endif
 
 #include <linux/cc_platform.h>

@@ -49,14 +49,11 @@ static const struct kernel_param_ops xptilab_int_ops = {
 	.get = xptilab_param_get,
 };
 
-#define XPTILAB_INT_PARAM(name, def, lo, hi, desc)			\
-	int xptilab_##name = (def);					\
-	static const struct xptilab_int_param xptilab_##name##_p = {	\
-		.val = &xptilab_##name, .min = (lo), .max = (hi),	\
-	};								\
-	module_param_cb(name, &xptilab_int_ops,			\
-			(void *)&xptilab_##name##_p, 0444);		\
-	MODULE_PARM_DESC(name, desc " [" #lo ".." #hi ", default " #def "]")
-
-XPTILAB_INT_PARAM(clone_global, 0, 0, 1,
-		  "clones in shadow roots are global (1) or non-global (0, as after Xen 9d1d31ad94)");
+/* The parameter's range travels in kp->arg, next to its storage. */
+int xptilab_clone_global;
+static const struct xptilab_int_param clone_global_p = {
+	.val = &xptilab_clone_global, .min = 0, .max = 1,
+};
+module_param_cb(clone_global, &xptilab_int_ops, (void *)&clone_global_p, 0444);
+MODULE_PARM_DESC(clone_global,
+		 "shadow-root clones are global (1) or non-global (0, the default, as after Xen 9d1d31ad94) [0..1]");

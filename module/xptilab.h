@@ -3,25 +3,74 @@
 #ifndef XPTILAB_H
 #define XPTILAB_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
+#include <asm/desc_defs.h>
+#include <asm/pgtable_types.h>
 #include <uapi/xptilab.h>
 
 #define XPTILAB_VERSION "0.1.0"
 
+struct seq_file;
+struct xptilab_pcpu;
+struct xptilab_loop;
+
+/* entry.S */
+extern const char xptilab_entry_start[], xptilab_entry_end[];
+u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l);
+
 /* params.c: module parameters, range-checked at load */
 extern int xptilab_clone_global;
+
+/* main.c: every page the module allocates is counted */
+extern atomic_long_t xptilab_pages;
+void *xptilab_zalloc_page(int node);
+void xptilab_free_page(void *p);
 
 /* facts.c: what this CPU and kernel provide */
 int xptilab_platform_check(void);
 void xptilab_fill_info(struct xptilab_info *info);
 unsigned int xptilab_paging_levels(void);
 
+/* area.c: our window in the cpu_entry_area slot */
+int xptilab_area_init(void);
+void xptilab_area_exit(void);
+void xptilab_area_map(unsigned long off, unsigned long pfn, pgprot_t prot);
+unsigned long xptilab_area_addr(unsigned long off);
+pgd_t *xptilab_kernel_pgd(void);
+
+/* idt.c: private per-CPU IDTs, per-CPU data, CPU hotplug */
+int xptilab_idt_init(void);
+void xptilab_idt_exit(void);
+void xptilab_idt_free(void);
+struct xptilab_pcpu *xptilab_pcpu(unsigned int cpu);
+unsigned long xptilab_idt_addr(unsigned int cpu);
+void xptilab_idt_saved(unsigned int cpu, struct desc_ptr *orig, bool *inst);
+
+/* shadow.c: shadow roots and clones */
+int xptilab_shadow_build(unsigned int cpu);
+void xptilab_shadow_free(unsigned int cpu);
+u64 xptilab_shadow_cr3(unsigned int cpu);
+void xptilab_shadow_set_global(unsigned int cpu, bool global);
+bool xptilab_shadow_is_global(unsigned int cpu);
+int xptilab_kernel_leaf(unsigned long va, unsigned long *pfn, pgprot_t *prot);
+int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu);
+unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu);
+
+/* cr3.c: the cr3 experiment */
+long xptilab_ioc_run_cr3(void __user *uarg);
+
 /* chardev.c: /dev/xptilab */
 int xptilab_chardev_init(void);
 void xptilab_chardev_exit(void);
+int xptilab_copy_arg(void *karg, size_t ksize, void __user *uarg);
+bool xptilab_zeroed(const void *p, size_t len);
 
 /* debugfs.c: /sys/kernel/debug/xptilab/ */
 void xptilab_debugfs_init(void);
 void xptilab_debugfs_exit(void);
+
+/* Experiments run one at a time: they own CPUs and shadow roots. */
+extern struct mutex xptilab_run_lock;
 
 #endif /* XPTILAB_H */

@@ -14,7 +14,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define XPTILAB_ABI_VERSION	1
+#define XPTILAB_ABI_VERSION	2
 #define XPTILAB_DEVICE		"/dev/xptilab"
 #define XPTILAB_IOC_MAGIC	0xb9
 
@@ -47,5 +47,46 @@ struct xptilab_info {
 };
 
 #define XPTILAB_IOC_INFO	_IOWR(XPTILAB_IOC_MAGIC, 0x00, struct xptilab_info)
+
+/*
+ * The cr3 experiment: on one CPU with interrupts off, timed
+ * full -> shadow -> full round trips whose code executes on the shadow
+ * root in between. Samples are raw TSC deltas between serialized reads;
+ * 'overhead' holds the same timed sequence without the CR3 writes, taken
+ * interleaved in the same run, for the caller to report and subtract.
+ * A sample disturbed by an NMI (or any entry taken on the shadow root) is
+ * discarded, counted in 'dropped', and taken again, up to a bound.
+ */
+enum xptilab_cr3_variant {
+	XPTILAB_CR3_PLAIN = 0,		/* two CR3 writes, no flush */
+	XPTILAB_CR3_NONGLOBAL = 1,	/* non-global clones, flush globals on full->shadow */
+	XPTILAB_CR3_GLOBAL = 2,		/* global clones, flush globals both ways */
+	XPTILAB_CR3_PCID = 3,		/* PCID + NOFLUSH both ways */
+	XPTILAB_CR3_NR_VARIANTS
+};
+
+#define XPTILAB_MAX_ITERATIONS	1000000
+#define XPTILAB_MAX_TOUCH_PAGES	4096
+
+struct xptilab_cr3_run {
+	__u32 size;		/* in: sizeof(struct xptilab_cr3_run) */
+	__u32 cpu;		/* in: online CPU to run on */
+	__u32 variant;		/* in: enum xptilab_cr3_variant */
+	__u32 iterations;	/* in: samples wanted, 1..XPTILAB_MAX_ITERATIONS */
+	__u32 touch_pages;	/* in: kernel pages re-touched after each trip */
+	__u32 flags;		/* in: zero */
+	__u64 samples;		/* in: user __u64[iterations], round trips */
+	__u64 overhead;		/* in: user __u64[iterations], timer overhead */
+	__u64 touch_samples;	/* in: user __u64[iterations], or 0 if no touch */
+	__u32 n;		/* out: samples written */
+	__u32 dropped;		/* out: disturbed samples discarded */
+	__u32 cr3_writes;	/* out: CR3 writes per round trip */
+	__u32 global_flushes;	/* out: CR4.PGE toggles per round trip */
+	__u64 shadow_events;	/* out: entries taken on the shadow root */
+	__u64 tsc_khz;		/* out: TSC frequency, for converting to time */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_RUN_CR3	_IOWR(XPTILAB_IOC_MAGIC, 0x01, struct xptilab_cr3_run)
 
 #endif /* _UAPI_XPTILAB_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The xptilab area (see layout.h): our own PMD and PTE tables hung from
+ * one free PUD entry of the cpu_entry_area slot. Everything mapped here is
+ * seen on the kernel page tables, on every process's PTI user tables and on
+ * the shadow roots, because all of them share that slot's PUD table.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/smp.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/pgalloc.h>
+#include <asm/tlbflush.h>
+
+#include "layout.h"
+#include "xptilab.h"
+
+#define XPTILAB_AREA_PTES	DIV_ROUND_UP(XPTILAB_AREA_SIZE, PMD_SIZE)
+
+static unsigned long area_base;
+static pud_t *area_pudp;		/* the slot's PUD entry we took */
+static pmd_t *area_pmd;			/* our PMD table */
+static pte_t *area_pte[XPTILAB_AREA_PTES];
+
+unsigned long xptilab_area_addr(unsigned long off)
+{
+	return area_base + off;
+}
+
+/* The kernel's page table for kernel-half addresses: any pgd will do. */
+pgd_t *xptilab_kernel_pgd(void)
+{
+	return (pgd_t *)__va(read_cr3_pa());
+}
+
+int xptilab_area_init(void)
+{
+	unsigned long slot_end = CPU_ENTRY_AREA_BASE + P4D_SIZE;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	int i;
+
+	area_base = round_up(CPU_ENTRY_AREA_BASE + CPU_ENTRY_AREA_MAP_SIZE,
+			     PUD_SIZE);
+	if (area_base + XPTILAB_AREA_SIZE > slot_end) {
+		pr_err("no room in the cpu_entry_area slot\n");
+		return -ENOSPC;
+	}
+	pgd = pgd_offset_pgd(xptilab_kernel_pgd(), area_base);
+	p4d = p4d_offset(pgd, area_base);
+	if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+		pr_err("cpu_entry_area slot has no PUD table\n");
+		return -ENODEV;
+	}
+	area_pudp = pud_offset(p4d, area_base);
+	if (!pud_none(*area_pudp)) {
+		pr_err("cpu_entry_area slot entry at %#lx already in use\n",
+		       area_base);
+		return -EBUSY;
+	}
+
+	area_pmd = xptilab_zalloc_page(NUMA_NO_NODE);
+	if (!area_pmd)
+		return -ENOMEM;
+	for (i = 0; i < XPTILAB_AREA_PTES; i++) {
+		area_pte[i] = xptilab_zalloc_page(NUMA_NO_NODE);
+		if (!area_pte[i]) {
+			xptilab_area_exit();
+			return -ENOMEM;
+		}
+		set_pmd(area_pmd + i, __pmd(_KERNPG_TABLE | __pa(area_pte[i])));
+	}
+	/* Not-present to present: no TLB flush needed. */
+	set_pud(area_pudp, __pud(_KERNPG_TABLE | __pa(area_pmd)));
+	return 0;
+}
+
+/* Map one 4k page at area offset off. prot must not be user-accessible. */
+void xptilab_area_map(unsigned long off, unsigned long pfn, pgprot_t prot)
+{
+	unsigned long idx = off >> PAGE_SHIFT;
+
+	set_pte(area_pte[idx / PTRS_PER_PTE] + idx % PTRS_PER_PTE,
+		pfn_pte(pfn, prot));
+}
+
+static void xptilab_flush_all_cpu(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/*
+ * Unhook the tables from the shared slot, flush every CPU (globals and
+ * paging-structure caches included), then free them. The IDTs must have
+ * been restored on every CPU before this runs.
+ */
+void xptilab_area_exit(void)
+{
+	int i;
+
+	if (area_pudp && !pud_none(*area_pudp)) {
+		pud_clear(area_pudp);
+		on_each_cpu(xptilab_flush_all_cpu, NULL, 1);
+	}
+	for (i = 0; i < XPTILAB_AREA_PTES; i++) {
+		xptilab_free_page(area_pte[i]);
+		area_pte[i] = NULL;
+	}
+	xptilab_free_page(area_pmd);
+	area_pmd = NULL;
+	area_pudp = NULL;
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The private per-CPU IDTs and what their stubs need, all in the xptilab
+ * area: the alias of the entry text, one global page of Linux's original
+ * handler addresses, and one data page per CPU (its shadow root, the full
+ * root to return to, and the counters of entries taken on the shadow root).
+ *
+ * Each private IDT is a copy of Linux's in which every present gate points
+ * at xptilab's stub for that vector and stays an interrupt gate with the
+ * same DPL and IST index, so a vector reaches Linux's handler unchanged
+ * unless a shadow root is in CR3 (see entry.S). The original IDTR of every
+ * CPU is recorded when ours is loaded and restored on unload and CPU
+ * offline; Linux reloads its own IDT when a CPU comes online, and the
+ * hotplug callback then installs ours again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/mm.h>
+#include <linux/topology.h>
+#include <asm/desc.h>
+#include <asm/tlbflush.h>
+
+#include "layout.h"
+#include "xptilab.h"
+
+static struct xptilab_global *global_page;
+static struct xptilab_pcpu *pcpu_pages[XPTILAB_MAX_CPUS];
+static gate_desc *idt_pages[XPTILAB_MAX_CPUS];
+static struct desc_ptr orig_idtr[XPTILAB_MAX_CPUS];
+static struct desc_ptr linux_idtr;	/* Linux's IDT, as loaded at our load */
+static bool installed[XPTILAB_MAX_CPUS];
+static enum cpuhp_state hp_state;
+
+struct xptilab_pcpu *xptilab_pcpu(unsigned int cpu)
+{
+	return pcpu_pages[cpu];
+}
+
+unsigned long xptilab_idt_addr(unsigned int cpu)
+{
+	return xptilab_area_addr(XPTILAB_AREA_IDT + cpu * PAGE_SIZE);
+}
+
+static unsigned long xptilab_pfn(const void *p)
+{
+	return PHYS_PFN(__pa(p));
+}
+
+static unsigned long stub_addr(unsigned int vector)
+{
+	return xptilab_area_addr(XPTILAB_AREA_TEXT + vector * XPTILAB_STUB_SIZE);
+}
+
+static void gate_set_offset(gate_desc *g, unsigned long addr)
+{
+	g->offset_low = (u16)addr;
+	g->offset_middle = (u16)(addr >> 16);
+	g->offset_high = (u32)(addr >> 32);
+}
+
+/* The alias of the entry text: read-only and executable, never writable. */
+static int map_text_alias(void)
+{
+	unsigned long start = (unsigned long)xptilab_entry_start;
+	unsigned long end = (unsigned long)xptilab_entry_end;
+	unsigned long va;
+
+	if (end - start > XPTILAB_TEXT_MAX ||
+	    end - start < PAGE_ALIGN(256 * XPTILAB_STUB_SIZE)) {
+		pr_err("entry text size %lu out of bounds\n", end - start);
+		return -EINVAL;
+	}
+	for (va = start; va < end; va += PAGE_SIZE) {
+		struct page *page = vmalloc_to_page((void *)va);
+
+		if (!page)
+			return -EFAULT;
+		xptilab_area_map(XPTILAB_AREA_TEXT + (va - start),
+				 page_to_pfn(page), PAGE_KERNEL_ROX);
+	}
+	return 0;
+}
+
+/* Build the template gates from Linux's IDT as loaded on this CPU. */
+static int build_idts(void)
+{
+	const gate_desc *linux_idt;
+	gate_desc *tmpl;
+	unsigned int v, cpu;
+
+	store_idt(&linux_idtr);
+	if (linux_idtr.size != IDT_ENTRIES * sizeof(gate_desc) - 1) {
+		pr_err("unexpected IDT limit %#x\n", linux_idtr.size);
+		return -ENODEV;
+	}
+	linux_idt = (const gate_desc *)linux_idtr.address;
+	tmpl = idt_pages[0];
+	for (v = 0; v < IDT_ENTRIES; v++) {
+		tmpl[v] = linux_idt[v];
+		if (!tmpl[v].bits.p)
+			continue;
+		global_page->orig[v] = gate_offset(&linux_idt[v]);
+		/* Linux's 64-bit gates are all interrupt gates; ours too. */
+		tmpl[v].bits.type = GATE_INTERRUPT;
+		gate_set_offset(&tmpl[v], stub_addr(v));
+	}
+	for_each_possible_cpu(cpu)
+		if (cpu)
+			memcpy(idt_pages[cpu], tmpl, PAGE_SIZE);
+	return 0;
+}
+
+static void install_idt(unsigned int cpu)
+{
+	struct desc_ptr d = {
+		.size = IDT_ENTRIES * sizeof(gate_desc) - 1,
+		.address = xptilab_idt_addr(cpu),
+	};
+
+	store_idt(&orig_idtr[cpu]);
+	load_idt(&d);
+	installed[cpu] = true;
+}
+
+static void restore_idt(unsigned int cpu)
+{
+	if (!installed[cpu])
+		return;
+	load_idt(&orig_idtr[cpu]);
+	installed[cpu] = false;
+}
+
+/* cpuhp callbacks: run on the CPU coming up or going down. */
+static int xptilab_cpu_online(unsigned int cpu)
+{
+	int ret = xptilab_shadow_build(cpu);
+
+	if (ret)
+		return ret;
+	local_irq_disable();
+	install_idt(cpu);
+	local_irq_enable();
+	return 0;
+}
+
+static int xptilab_cpu_offline(unsigned int cpu)
+{
+	local_irq_disable();
+	restore_idt(cpu);
+	local_irq_enable();
+	xptilab_shadow_free(cpu);
+	return 0;
+}
+
+void xptilab_idt_saved(unsigned int cpu, struct desc_ptr *orig, bool *inst)
+{
+	*orig = orig_idtr[cpu];
+	*inst = installed[cpu];
+}
+
+static void free_pages_all(void)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < XPTILAB_MAX_CPUS; cpu++) {
+		xptilab_free_page(idt_pages[cpu]);
+		idt_pages[cpu] = NULL;
+		xptilab_free_page(pcpu_pages[cpu]);
+		pcpu_pages[cpu] = NULL;
+	}
+	xptilab_free_page(global_page);
+	global_page = NULL;
+}
+
+int xptilab_idt_init(void)
+{
+	unsigned int cpu;
+	int ret;
+
+	XPTILAB_LAYOUT_CHECKS();
+	if (nr_cpu_ids > XPTILAB_MAX_CPUS) {
+		pr_err("%u possible CPUs, xptilab supports %u\n", nr_cpu_ids,
+		       XPTILAB_MAX_CPUS);
+		return -ENODEV;
+	}
+	global_page = xptilab_zalloc_page(NUMA_NO_NODE);
+	if (!global_page)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		pcpu_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
+		idt_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
+		if (!pcpu_pages[cpu] || !idt_pages[cpu]) {
+			free_pages_all();
+			return -ENOMEM;
+		}
+		pcpu_pages[cpu]->canary = 0x78707469ULL;	/* "xpti" */
+	}
+	ret = build_idts();
+	if (!ret)
+		ret = map_text_alias();
+	if (ret) {
+		free_pages_all();
+		return ret;
+	}
+	xptilab_area_map(XPTILAB_AREA_GLOBAL, xptilab_pfn(global_page),
+			 PAGE_KERNEL_RO);
+	for_each_possible_cpu(cpu) {
+		xptilab_area_map(XPTILAB_AREA_PCPU + cpu * PAGE_SIZE,
+				 xptilab_pfn(pcpu_pages[cpu]), PAGE_KERNEL);
+		xptilab_area_map(XPTILAB_AREA_IDT + cpu * PAGE_SIZE,
+				 xptilab_pfn(idt_pages[cpu]), PAGE_KERNEL_RO);
+	}
+
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "xptilab:online",
+				xptilab_cpu_online, xptilab_cpu_offline);
+	if (ret < 0) {
+		pr_err("cannot install the private IDTs: %d\n", ret);
+		free_pages_all();
+		return ret;
+	}
+	hp_state = ret;
+	return 0;
+}
+
+/* Restores every CPU's IDT and frees the shadow roots; pages stay until
+ * xptilab_idt_free(), after the area is unmapped and flushed.
+ */
+void xptilab_idt_exit(void)
+{
+	cpuhp_remove_state(hp_state);
+}
+
+void xptilab_idt_free(void)
+{
+	free_pages_all();
+}

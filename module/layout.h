@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The xptilab area: a small window of our own mappings inside the
+ * cpu_entry_area slot, past everything Linux maps there. Linux shares that
+ * slot's lower tables between the kernel page tables and, under PTI, every
+ * process's user page tables, and a shadow root copies the slot entry too.
+ * So what we map here is visible on every root a CPU can be on when an
+ * interrupt arrives: that is where the private IDTs and the entry stubs
+ * must live.
+ *
+ * The stubs find their data with RIP-relative addressing from the start of
+ * the aliased text, so the offsets below are fixed, shared by C and asm.
+ */
+#ifndef XPTILAB_LAYOUT_H
+#define XPTILAB_LAYOUT_H
+
+#define XPTILAB_MAX_CPUS	1024
+
+/* Offsets from the area's base address. */
+#define XPTILAB_AREA_TEXT	0x000000	/* alias of .xptilab.entry.text, RX */
+#define XPTILAB_TEXT_MAX	0x010000	/* at most 16 pages of it */
+#define XPTILAB_AREA_GLOBAL	0x010000	/* one page: original handlers, RO */
+#define XPTILAB_AREA_PCPU	0x100000	/* per-CPU data pages, RW NX */
+#define XPTILAB_AREA_IDT	0x500000	/* per-CPU IDT pages, RO NX */
+#define XPTILAB_AREA_SIZE	0x900000
+
+/* Stubs: one per vector, 16 bytes apart, at the start of the text. */
+#define XPTILAB_STUB_SIZE	16
+
+/* struct xptilab_pcpu (one page per CPU) field offsets */
+#define XPTILAB_PCPU_SHADOW_CR3	0	/* this CPU's shadow root (physical) */
+#define XPTILAB_PCPU_FULL_CR3	8	/* CR3 to restore when found on shadow */
+#define XPTILAB_PCPU_EVENTS	16	/* entries taken while on the shadow root */
+#define XPTILAB_PCPU_CANARY	24	/* read on the shadow root by the cr3 loop */
+#define XPTILAB_PCPU_VEC_COUNT	64	/* u64[256]: such entries by vector */
+
+/* struct xptilab_global field offsets */
+#define XPTILAB_GLOBAL_ORIG	0	/* u64[256]: Linux's handler per vector */
+
+/* Flags of struct xptilab_loop.mode for the cr3 round trip. */
+#define XPTILAB_LOOP_FLUSH_IN	1	/* toggle CR4.PGE around full -> shadow */
+#define XPTILAB_LOOP_FLUSH_OUT	2	/* toggle CR4.PGE around shadow -> full */
+#define XPTILAB_LOOP_SWITCH	4	/* do the CR3 writes at all */
+
+/* struct xptilab_loop field offsets */
+#define XPTILAB_LOOP_SHADOW	0
+#define XPTILAB_LOOP_FULL	8
+#define XPTILAB_LOOP_CR4_NOPGE	16
+#define XPTILAB_LOOP_CR4	24
+#define XPTILAB_LOOP_MODE	32
+#define XPTILAB_LOOP_PROBE	40
+
+#ifndef __ASSEMBLY__
+#include <linux/types.h>
+
+struct xptilab_pcpu {
+	u64 shadow_cr3;
+	u64 full_cr3;
+	u64 events;
+	u64 canary;
+	u64 pad[4];
+	u64 vec_count[256];
+};
+
+struct xptilab_global {
+	u64 orig[256];
+};
+
+struct xptilab_loop {
+	u64 shadow_cr3;
+	u64 full_cr3;
+	u64 cr4_nopge;
+	u64 cr4;
+	u64 mode;
+	u64 probe;
+};
+
+#define XPTILAB_LAYOUT_CHECKS()						\
+	do {								\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, shadow_cr3) !=	\
+			     XPTILAB_PCPU_SHADOW_CR3);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, full_cr3) !=	\
+			     XPTILAB_PCPU_FULL_CR3);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, events) !=	\
+			     XPTILAB_PCPU_EVENTS);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, canary) !=	\
+			     XPTILAB_PCPU_CANARY);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, vec_count) !=	\
+			     XPTILAB_PCPU_VEC_COUNT);			\
+		BUILD_BUG_ON(sizeof(struct xptilab_pcpu) > PAGE_SIZE);	\
+		BUILD_BUG_ON(offsetof(struct xptilab_loop, probe) !=	\
+			     XPTILAB_LOOP_PROBE);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_loop, mode) !=	\
+			     XPTILAB_LOOP_MODE);			\
+		BUILD_BUG_ON(XPTILAB_AREA_PCPU +				\
+			     XPTILAB_MAX_CPUS * PAGE_SIZE > XPTILAB_AREA_IDT); \
+		BUILD_BUG_ON(XPTILAB_AREA_IDT +				\
+			     XPTILAB_MAX_CPUS * PAGE_SIZE > XPTILAB_AREA_SIZE); \
+	} while (0)
+
+#endif /* __ASSEMBLY__ */
+#endif /* XPTILAB_LAYOUT_H */

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow roots: xptilab's per-CPU restricted root page tables, the
+ * counterpart of Xen's per-CPU root_pgt under XPTI.
+ *
+ * A shadow root maps, of the kernel, only:
+ *  - the cpu_entry_area slot, by copying the kernel's entry for it (the
+ *    "shared slot": GDT, TSS, IDT, entry and IST stacks, and the xptilab
+ *    area with the private IDTs and the entry stubs);
+ *  - clones: the pages of xptilab's entry text at their module address and
+ *    this CPU's xptilab data page at its directmap address, each with
+ *    intermediate tables of the shadow root's own, down to a 4k leaf.
+ * The user half (filled by later work) mirrors a task's top-level entries.
+ *
+ * Clones are global or non-global (module parameter clone_global, or per
+ * experiment run): that is the knob of Xen commit 9d1d31ad94.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/pgtable.h>
+
+#include "layout.h"
+#include "xptilab.h"
+
+#define XPTILAB_MAX_CLONES	(XPTILAB_TEXT_MAX / PAGE_SIZE + 1)
+#define XPTILAB_MAX_TABLES	32
+
+struct xptilab_clone {
+	unsigned long va;
+	pte_t *ptep;
+};
+
+struct xptilab_shadow {
+	pgd_t *pgd;
+	int node;
+	bool global;
+	unsigned int nr_tables;
+	void *tables[XPTILAB_MAX_TABLES];	/* every table page we own */
+	unsigned int nr_clones;
+	struct xptilab_clone clones[XPTILAB_MAX_CLONES];
+};
+
+static struct xptilab_shadow *shadows[XPTILAB_MAX_CPUS];
+
+static void *shadow_table(struct xptilab_shadow *sh)
+{
+	void *p;
+
+	if (sh->nr_tables == XPTILAB_MAX_TABLES)
+		return NULL;
+	p = xptilab_zalloc_page(sh->node);
+	if (p)
+		sh->tables[sh->nr_tables++] = p;
+	return p;
+}
+
+/* A table entry pointing at one of our pages: kernel-only, writable. */
+#define XPTILAB_TABLE_FLAGS	(_KERNPG_TABLE)
+
+/*
+ * The shadow root's p4d entry for va, giving it a p4d table of its own with
+ * 5-level paging. (With 4-level paging p4d_offset() folds onto the pgd.)
+ */
+static p4d_t *shadow_p4d(struct xptilab_shadow *sh, unsigned long va)
+{
+	pgd_t *pgd = sh->pgd + pgd_index(va);
+
+	if (pgtable_l5_enabled() && pgd_none(*pgd)) {
+		void *p4d = shadow_table(sh);
+
+		if (!p4d)
+			return NULL;
+		*pgd = __pgd(XPTILAB_TABLE_FLAGS | __pa(p4d));
+	}
+	return p4d_offset(pgd, va);
+}
+
+/* The shadow root's own pte for va, allocating the levels above it. */
+static pte_t *shadow_pte(struct xptilab_shadow *sh, unsigned long va)
+{
+	p4d_t *p4d = shadow_p4d(sh, va);
+	pud_t *pud;
+	pmd_t *pmd;
+	void *t;
+
+	if (!p4d)
+		return NULL;
+	if (p4d_none(*p4d)) {
+		t = shadow_table(sh);
+		if (!t)
+			return NULL;
+		*p4d = __p4d(XPTILAB_TABLE_FLAGS | __pa(t));
+	}
+	pud = pud_offset(p4d, va);
+	if (pud_none(*pud)) {
+		t = shadow_table(sh);
+		if (!t)
+			return NULL;
+		*pud = __pud(XPTILAB_TABLE_FLAGS | __pa(t));
+	}
+	pmd = pmd_offset(pud, va);
+	if (pmd_none(*pmd)) {
+		t = shadow_table(sh);
+		if (!t)
+			return NULL;
+		*pmd = __pmd(XPTILAB_TABLE_FLAGS | __pa(t));
+	}
+	return pte_offset_kernel(pmd, va);
+}
+
+/*
+ * The kernel's mapping of the 4k page at va, as a pfn and 4k protections,
+ * whether the kernel maps it with a 4k, 2M or 1G page.
+ */
+int xptilab_kernel_leaf(unsigned long va, unsigned long *pfn, pgprot_t *prot)
+{
+	unsigned int level;
+	pte_t *kpte = lookup_address(va, &level);
+
+	if (!kpte || !(pte_flags(*kpte) & _PAGE_PRESENT))
+		return -EFAULT;
+	switch (level) {
+	case PG_LEVEL_4K:
+		*pfn = pte_pfn(*kpte);
+		*prot = pte_pgprot(*kpte);
+		break;
+	case PG_LEVEL_2M:
+		*pfn = pmd_pfn(*(pmd_t *)kpte) +
+		       ((va & ~PMD_MASK) >> PAGE_SHIFT);
+		*prot = pgprot_large_2_4k(pmd_pgprot(*(pmd_t *)kpte));
+		break;
+	case PG_LEVEL_1G:
+		*pfn = pud_pfn(*(pud_t *)kpte) +
+		       ((va & ~PUD_MASK) >> PAGE_SHIFT);
+		*prot = pgprot_large_2_4k(pud_pgprot(*(pud_t *)kpte));
+		break;
+	default:
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static pteval_t clone_flags(pgprot_t prot, bool global)
+{
+	pteval_t f = pgprot_val(prot);
+
+	return global ? f | _PAGE_GLOBAL : f & ~_PAGE_GLOBAL;
+}
+
+/*
+ * clone: give the shadow root the kernel's 4k leaf for va, at the same
+ * address, through intermediate tables of its own (cf. Xen's
+ * clone_mapping()). Never a user page, never writable and executable.
+ */
+static int shadow_clone(struct xptilab_shadow *sh, unsigned long va)
+{
+	unsigned long pfn;
+	pgprot_t prot;
+	pte_t *ptep;
+	int ret;
+
+	va &= PAGE_MASK;
+	ret = xptilab_kernel_leaf(va, &pfn, &prot);
+	if (ret) {
+		pr_err("clone %#lx: not mapped by the kernel\n", va);
+		return ret;
+	}
+	if (pgprot_val(prot) & _PAGE_USER) {
+		pr_err("clone %#lx: refusing a user-accessible page\n", va);
+		return -EPERM;
+	}
+	if ((pgprot_val(prot) & _PAGE_RW) && !(pgprot_val(prot) & _PAGE_NX)) {
+		pr_err("clone %#lx: refusing a writable+executable page\n", va);
+		return -EPERM;
+	}
+	if (sh->nr_clones == XPTILAB_MAX_CLONES)
+		return -ENOSPC;
+	ptep = shadow_pte(sh, va);
+	if (!ptep)
+		return -ENOMEM;
+	set_pte(ptep, pfn_pte(pfn, __pgprot(clone_flags(prot, sh->global))));
+	sh->clones[sh->nr_clones].va = va;
+	sh->clones[sh->nr_clones].ptep = ptep;
+	sh->nr_clones++;
+	return 0;
+}
+
+/* The shared slot: the kernel's own cpu_entry_area entry, copied. */
+static int shadow_share_slot(struct xptilab_shadow *sh)
+{
+	unsigned long va = CPU_ENTRY_AREA_BASE;
+	pgd_t *kpgd = pgd_offset_pgd(xptilab_kernel_pgd(), va);
+	p4d_t *p4d = shadow_p4d(sh, va);
+
+	if (!p4d)
+		return -ENOMEM;
+	*p4d = *p4d_offset(kpgd, va);
+	return 0;
+}
+
+static void shadow_destroy(struct xptilab_shadow *sh)
+{
+	unsigned int i;
+
+	for (i = 0; i < sh->nr_tables; i++)
+		xptilab_free_page(sh->tables[i]);
+	kfree(sh);
+}
+
+int xptilab_shadow_build(unsigned int cpu)
+{
+	struct xptilab_pcpu *pcpu = xptilab_pcpu(cpu);
+	struct xptilab_shadow *sh;
+	unsigned long va;
+	int ret;
+
+	if (cpu >= XPTILAB_MAX_CPUS)
+		return -EINVAL;
+	sh = kzalloc_node(sizeof(*sh), GFP_KERNEL, cpu_to_node(cpu));
+	if (!sh)
+		return -ENOMEM;
+	sh->node = cpu_to_node(cpu);
+	sh->global = xptilab_clone_global;
+	sh->pgd = shadow_table(sh);
+	if (!sh->pgd) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = shadow_share_slot(sh);
+	for (va = (unsigned long)xptilab_entry_start;
+	     !ret && va < (unsigned long)xptilab_entry_end; va += PAGE_SIZE)
+		ret = shadow_clone(sh, va);
+	if (!ret)
+		ret = shadow_clone(sh, (unsigned long)pcpu);
+	if (ret)
+		goto fail;
+	WRITE_ONCE(pcpu->shadow_cr3, __pa(sh->pgd));
+	shadows[cpu] = sh;
+	return 0;
+fail:
+	pr_err("cpu%u: cannot build the shadow root: %d\n", cpu, ret);
+	shadow_destroy(sh);
+	return ret;
+}
+
+void xptilab_shadow_free(unsigned int cpu)
+{
+	struct xptilab_shadow *sh = shadows[cpu];
+
+	if (!sh)
+		return;
+	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_cr3, 0);
+	shadows[cpu] = NULL;
+	shadow_destroy(sh);
+}
+
+u64 xptilab_shadow_cr3(unsigned int cpu)
+{
+	return shadows[cpu] ? __pa(shadows[cpu]->pgd) : 0;
+}
+
+/*
+ * Switch this CPU's clones between global and non-global. Runs on that CPU
+ * with preemption disabled; the caller flushes its TLB afterwards.
+ */
+void xptilab_shadow_set_global(unsigned int cpu, bool global)
+{
+	struct xptilab_shadow *sh = shadows[cpu];
+	unsigned int i;
+
+	if (!sh || sh->global == global)
+		return;
+	for (i = 0; i < sh->nr_clones; i++) {
+		pte_t *ptep = sh->clones[i].ptep;
+		pteval_t v = pte_val(*ptep);
+
+		v = global ? v | _PAGE_GLOBAL : v & ~_PAGE_GLOBAL;
+		set_pte(ptep, __pte(v));
+	}
+	sh->global = global;
+}
+
+bool xptilab_shadow_is_global(unsigned int cpu)
+{
+	return shadows[cpu] && shadows[cpu]->global;
+}
+
+/* ---- walking a shadow root, for the debugfs dump and the audit ---- */
+
+enum xptilab_kind { KIND_USER, KIND_SHARED, KIND_CLONE };
+
+static const char *const kind_names[] = {
+	[KIND_USER] = "user", [KIND_SHARED] = "shared", [KIND_CLONE] = "clone",
+};
+
+struct xptilab_leaf {
+	unsigned long va;
+	unsigned long size;
+	unsigned long pfn;
+	pteval_t flags;		/* leaf flags, with RW/USER/NX made effective */
+	enum xptilab_kind kind;
+};
+
+typedef void (*xptilab_leaf_fn)(void *ctx, const struct xptilab_leaf *l);
+
+struct xptilab_walk {
+	xptilab_leaf_fn fn;
+	void *ctx;
+};
+
+#define EFF_AND	(_PAGE_RW | _PAGE_USER)
+
+static enum xptilab_kind kind_of(unsigned long va)
+{
+	if (va >= CPU_ENTRY_AREA_BASE && va - CPU_ENTRY_AREA_BASE < P4D_SIZE)
+		return KIND_SHARED;
+	if (va < TASK_SIZE_MAX)
+		return KIND_USER;
+	return KIND_CLONE;
+}
+
+static void walk_leaf(struct xptilab_walk *w, unsigned long va,
+		      unsigned long size, unsigned long pfn, pteval_t leaf,
+		      pteval_t andf, pteval_t orf)
+{
+	struct xptilab_leaf l = {
+		.va = va, .size = size, .pfn = pfn, .kind = kind_of(va),
+	};
+
+	l.flags = (leaf & ~EFF_AND) | (leaf & andf & EFF_AND) | (orf & _PAGE_NX);
+	w->fn(w->ctx, &l);
+}
+
+static void walk_pmd(struct xptilab_walk *w, pmd_t *pmdp, unsigned long va,
+		     pteval_t andf, pteval_t orf)
+{
+	pmd_t pmd = *pmdp;
+	pte_t *pte;
+	int i;
+
+	if (!(pmd_flags(pmd) & _PAGE_PRESENT))
+		return;
+	andf &= pmd_flags(pmd);
+	orf |= pmd_flags(pmd);
+	if (pmd_large(pmd)) {
+		walk_leaf(w, va, PMD_SIZE, pmd_pfn(pmd), pmd_flags(pmd), andf, orf);
+		return;
+	}
+	pte = (pte_t *)pmd_page_vaddr(pmd);
+	for (i = 0; i < PTRS_PER_PTE; i++)
+		if (pte_flags(pte[i]) & _PAGE_PRESENT)
+			walk_leaf(w, va + i * PAGE_SIZE, PAGE_SIZE,
+				  pte_pfn(pte[i]), pte_flags(pte[i]), andf, orf);
+}
+
+static void walk_pud(struct xptilab_walk *w, pud_t *pudp, unsigned long va,
+		     pteval_t andf, pteval_t orf)
+{
+	pud_t pud = *pudp;
+	pmd_t *pmd;
+	int i;
+
+	if (!(pud_flags(pud) & _PAGE_PRESENT))
+		return;
+	andf &= pud_flags(pud);
+	orf |= pud_flags(pud);
+	if (pud_large(pud)) {
+		walk_leaf(w, va, PUD_SIZE, pud_pfn(pud), pud_flags(pud), andf, orf);
+		return;
+	}
+	pmd = pud_pgtable(pud);
+	for (i = 0; i < PTRS_PER_PMD; i++)
+		walk_pmd(w, pmd + i, va + i * PMD_SIZE, andf, orf);
+}
+
+static void walk_p4d(struct xptilab_walk *w, p4d_t *p4dp, unsigned long va,
+		     pteval_t andf, pteval_t orf)
+{
+	p4d_t p4d = *p4dp;
+	pud_t *pud;
+	int i;
+
+	if (!(p4d_flags(p4d) & _PAGE_PRESENT))
+		return;
+	andf &= p4d_flags(p4d);
+	orf |= p4d_flags(p4d);
+	pud = p4d_pgtable(p4d);
+	for (i = 0; i < PTRS_PER_PUD; i++)
+		walk_pud(w, pud + i, va + i * PUD_SIZE, andf, orf);
+}
+
+static unsigned long canonical(unsigned long va)
+{
+	int bits = pgtable_l5_enabled() ? 57 : 48;
+
+	return (unsigned long)((long)(va << (64 - bits)) >> (64 - bits));
+}
+
+static void walk_root(pgd_t *root, xptilab_leaf_fn fn, void *ctx)
+{
+	struct xptilab_walk w = { .fn = fn, .ctx = ctx };
+	int i, j;
+
+	for (i = 0; i < PTRS_PER_PGD; i++) {
+		unsigned long va = canonical((unsigned long)i << PGDIR_SHIFT);
+		pgd_t pgd = root[i];
+
+		if (!pgtable_l5_enabled()) {
+			walk_p4d(&w, (p4d_t *)&root[i], va, EFF_AND, 0);
+			continue;
+		}
+		if (!(pgd_flags(pgd) & _PAGE_PRESENT))
+			continue;
+		for (j = 0; j < PTRS_PER_P4D; j++)
+			walk_p4d(&w, (p4d_t *)pgd_page_vaddr(pgd) + j,
+				 va + j * P4D_SIZE, pgd_flags(pgd) & EFF_AND,
+				 pgd_flags(pgd));
+	}
+}
+
+/* ---- debugfs cpuN/shadow: merged ranges ---- */
+
+struct dump_ctx {
+	struct seq_file *m;
+	bool open;
+	unsigned long start, end;
+	pteval_t key;
+	enum xptilab_kind kind;
+};
+
+#define DUMP_KEY (_PAGE_RW | _PAGE_USER | _PAGE_NX | _PAGE_GLOBAL)
+
+static void dump_flush(struct dump_ctx *d)
+{
+	if (!d->open)
+		return;
+	seq_printf(d->m, "0x%016lx-0x%016lx %9luK %s %s %s %s %s\n",
+		   d->start, d->end, (d->end - d->start) >> 10,
+		   d->key & _PAGE_RW ? "RW" : "ro",
+		   d->key & _PAGE_NX ? "NX" : "x ",
+		   d->key & _PAGE_USER ? "USR" : "sup",
+		   d->key & _PAGE_GLOBAL ? "G " : "ng",
+		   kind_names[d->kind]);
+	d->open = false;
+}
+
+static void dump_leaf(void *ctx, const struct xptilab_leaf *l)
+{
+	struct dump_ctx *d = ctx;
+	pteval_t key = l->flags & DUMP_KEY;
+
+	if (d->open && l->va == d->end && key == d->key && l->kind == d->kind) {
+		d->end += l->size;
+		return;
+	}
+	dump_flush(d);
+	d->open = true;
+	d->start = l->va;
+	d->end = l->va + l->size;
+	d->key = key;
+	d->kind = l->kind;
+}
+
+int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu)
+{
+	struct dump_ctx d = { .m = m };
+
+	if (!shadows[cpu]) {
+		seq_puts(m, "no shadow root (CPU offline)\n");
+		return 0;
+	}
+	seq_printf(m, "# cpu%u shadow root at pa %#llx, %u-level, clones %s\n",
+		   cpu, (u64)__pa(shadows[cpu]->pgd), xptilab_paging_levels(),
+		   shadows[cpu]->global ? "global" : "non-global");
+	seq_puts(m, "# start-end size perms exec user global kind\n");
+	walk_root(shadows[cpu]->pgd, dump_leaf, &d);
+	dump_flush(&d);
+	return 0;
+}
+
+/* ---- audit ---- */
+
+struct audit_ctx {
+	struct seq_file *m;
+	struct xptilab_shadow *sh;
+	unsigned int cpu;
+	unsigned int problems;
+	unsigned int clones_seen;
+};
+
+static void audit_report(struct audit_ctx *a, unsigned long va,
+			 const char *what)
+{
+	seq_printf(a->m, "cpu%u: 0x%016lx: %s\n", a->cpu, va, what);
+	a->problems++;
+}
+
+/* Flags a clone must share with the kernel's mapping (G is the knob). */
+#define CLONE_SAME	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_PWT | \
+			 _PAGE_PCD | _PAGE_PAT | _PAGE_NX)
+
+static void audit_clone(struct audit_ctx *a, const struct xptilab_leaf *l)
+{
+	unsigned long pfn;
+	pgprot_t prot;
+	unsigned int i;
+
+	for (i = 0; i < a->sh->nr_clones; i++)
+		if (a->sh->clones[i].va == l->va)
+			break;
+	if (i == a->sh->nr_clones || l->size != PAGE_SIZE) {
+		audit_report(a, l->va, "not in the expected set");
+		return;
+	}
+	a->clones_seen++;
+	if (xptilab_kernel_leaf(l->va, &pfn, &prot)) {
+		audit_report(a, l->va, "clone of a page the kernel no longer maps");
+		return;
+	}
+	if (pfn != l->pfn)
+		audit_report(a, l->va, "clone pfn differs from the kernel's");
+	if ((pgprot_val(prot) & CLONE_SAME) != (l->flags & CLONE_SAME))
+		audit_report(a, l->va, "clone flags differ from the kernel's");
+	if (!!(l->flags & _PAGE_GLOBAL) != a->sh->global)
+		audit_report(a, l->va, "clone global bit differs from the clone mode");
+}
+
+static void audit_leaf(void *ctx, const struct xptilab_leaf *l)
+{
+	struct audit_ctx *a = ctx;
+
+	if ((l->flags & _PAGE_RW) && !(l->flags & _PAGE_NX))
+		audit_report(a, l->va, "writable and executable");
+	if (l->kind != KIND_USER && (l->flags & _PAGE_USER))
+		audit_report(a, l->va, "user-accessible in the kernel half");
+	switch (l->kind) {
+	case KIND_CLONE:
+		audit_clone(a, l);
+		break;
+	case KIND_USER:
+		audit_report(a, l->va, "user mapping outside a session");
+		break;
+	case KIND_SHARED:
+		break;
+	}
+}
+
+/* Returns the number of problems found on this CPU's shadow root. */
+unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu)
+{
+	struct xptilab_shadow *sh = shadows[cpu];
+	struct audit_ctx a = { .m = m, .sh = sh, .cpu = cpu };
+	unsigned long va = CPU_ENTRY_AREA_BASE;
+	p4d_t *kp4d, *sp4d;
+
+	if (!sh)
+		return 0;
+	kp4d = p4d_offset(pgd_offset_pgd(xptilab_kernel_pgd(), va), va);
+	sp4d = p4d_offset(sh->pgd + pgd_index(va), va);
+	if (p4d_val(*kp4d) != p4d_val(*sp4d))
+		audit_report(&a, va, "shared slot differs from the kernel's");
+	walk_root(sh->pgd, audit_leaf, &a);
+	if (a.clones_seen != sh->nr_clones)
+		audit_report(&a, 0, "a registered clone is missing");
+	return a.problems;
+}
