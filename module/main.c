@@ -19,6 +19,7 @@
 #include "xptilab.h"
 
 atomic_long_t xptilab_pages = ATOMIC_LONG_INIT(0);
+/* Held while an experiment owns CPUs, shadow roots and clone modes. */
 DEFINE_MUTEX(xptilab_run_lock);
 
 void *xptilab_zalloc_page(int node)
