@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the xptilab selftests; include after kselftest_harness.h.
+ * Programs that need the module SKIP when it is not loaded (e.g. on a host
+ * without it), but fail when it is loaded and misbehaves.
+ */
+#ifndef XPTILAB_SELFTESTS_HELPERS_H
+#define XPTILAB_SELFTESTS_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uapi/xptilab.h>
+
+#define MODULE_NAME "xptilab"
+
+/* Exit status of a child whose set-up (not the operation tested) failed. */
+#define CHILD_SETUP_FAILED 250
+
+static inline bool module_loaded(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, MODULE_NAME " ", strlen(MODULE_NAME) + 1);
+	fclose(f);
+	return found;
+}
+
+/* SKIP the test unless it runs as root and the module is loaded. */
+#define REQUIRE_MODULE() do { \
+	if (geteuid() != 0) \
+		SKIP(return, "needs root"); \
+	if (!module_loaded()) \
+		SKIP(return, "the " MODULE_NAME " module is not loaded"); \
+} while (0)
+
+/* Open the device into fd or fail the test. */
+#define OPEN_DEVICE(fd) do { \
+	(fd) = open(XPTILAB_DEVICE, O_RDWR | O_CLOEXEC); \
+	ASSERT_LE(0, (fd)) \
+		TH_LOG("open %s: %s", XPTILAB_DEVICE, strerror(errno)); \
+} while (0)
+
+/* A well-formed XPTILAB_IOC_INFO; returns ioctl()'s result, errno set. */
+static inline int get_info(int fd, struct xptilab_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return ioctl(fd, XPTILAB_IOC_INFO, info);
+}
+
+/*
+ * Run fn(arg) in a child process (so that what it drops, the test keeps).
+ * Returns the child's exit status, 128 + signal if it was killed, -1 if
+ * it could not be run.
+ */
+static inline int run_in_child(int (*fn)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* 0 when the call succeeded, its errno when it failed. */
+static inline int errno_of(long ret)
+{
+	return ret < 0 ? errno : 0;
+}
+
+#endif /* XPTILAB_SELFTESTS_HELPERS_H */

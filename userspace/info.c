@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `xptilab info [--json]`: the kernel, CPU and module facts experiments depend on. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev.h"
+#include "json.h"
+#include "platform.h"
+#include "xptilab.h"
+
+static const struct {
+	const char *name;
+	__u64 bit;
+} features[] = {
+	{ "pti",		XPTILAB_FEAT_PTI },
+	{ "pcid",		XPTILAB_FEAT_PCID },
+	{ "invpcid",		XPTILAB_FEAT_INVPCID },
+	{ "pge",		XPTILAB_FEAT_PGE },
+	{ "smep",		XPTILAB_FEAT_SMEP },
+	{ "smap",		XPTILAB_FEAT_SMAP },
+	{ "umip",		XPTILAB_FEAT_UMIP },
+	{ "la57",		XPTILAB_FEAT_LA57 },
+	{ "hypervisor",		XPTILAB_FEAT_HYPERVISOR },
+	{ "ia32_emulation",	XPTILAB_FEAT_IA32_EMU },
+};
+
+static void print_json(const struct xptilab_info *info,
+		       const struct platform *plat)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_u64(&j, "abi_version", info->abi_version);
+	json_string(&j, "kernel", info->kernel_release);
+	json_u64(&j, "cpus", info->cpus_online);
+	json_u64(&j, "cpus_possible", info->cpus_possible);
+	json_u64(&j, "paging_levels", info->paging_levels);
+	json_u64(&j, "clone_global", info->clone_global);
+	json_string(&j, "cpu_model", info->cpu_model);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+		json_bool(&j, features[i].name, info->features & features[i].bit);
+	json_string(&j, "hypervisor_vendor",
+		    plat->hypervisor ? plat->hv_vendor : NULL);
+	json_bool(&j, "emulated", plat->emulated);
+	json_string(&j, "emulator", plat->emulator);
+	json_object_end(&j);
+}
+
+static void print_features(const struct xptilab_info *info, bool present)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		if (!(info->features & features[i].bit) == present)
+			continue;
+		printf(" %s", features[i].name);
+		any = true;
+	}
+	printf("%s\n", any ? "" : " (none)");
+}
+
+static void print_text(const struct xptilab_info *info,
+		       const struct platform *plat)
+{
+	printf("kernel:        %s\n", info->kernel_release);
+	printf("cpus:          %u online, %u possible\n",
+	       info->cpus_online, info->cpus_possible);
+	printf("cpu model:     %s\n", info->cpu_model);
+	printf("paging:        %u-level\n", info->paging_levels);
+	printf("features:     ");
+	print_features(info, true);
+	printf("absent:       ");
+	print_features(info, false);
+	if (plat->hypervisor)
+		printf("hypervisor:    \"%s\"\n", plat->hv_vendor);
+	else
+		printf("hypervisor:    none\n");
+	if (plat->emulated)
+		printf("emulated:      yes (%s): timings are emulator artefacts, not hardware figures\n",
+		       plat->emulator ? plat->emulator : "QEMU TCG");
+	printf("clone_global:  %u (shadow-root clones are %sglobal)\n",
+	       info->clone_global, info->clone_global ? "" : "non-");
+	printf("module ABI:    %u\n", info->abi_version);
+}
+
+static int usage(FILE *out, int status)
+{
+	fprintf(out, "usage: xptilab info [--json]\n");
+	return status;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	struct xptilab_info info;
+	struct platform plat;
+	bool json = false;
+	int fd, ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return usage(stdout, 0);
+		if (strcmp(argv[i], "--json")) {
+			xptilab_err("info: unknown argument '%s'", argv[i]);
+			return usage(stderr, EXIT_USAGE);
+		}
+		json = true;
+	}
+
+	fd = dev_open();
+	if (fd < 0)
+		return 1;
+	ret = dev_info(fd, &info);
+	close(fd);
+	if (ret < 0)
+		return 1;
+	if (info.abi_version != XPTILAB_ABI_VERSION)
+		xptilab_err("warning: module ABI %u, tool built for ABI %u",
+			    info.abi_version, XPTILAB_ABI_VERSION);
+
+	platform_probe(&plat);
+	if (json)
+		print_json(&info, &plat);
+	else
+		print_text(&info, &plat);
+	return fflush(stdout) ? 1 : 0;
+}

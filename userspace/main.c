@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xptilab: the command-line tool of the xptilab experiment harness. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <uapi/xptilab.h>
+
+#include "xptilab.h"
+
+#ifndef XPTILAB_VERSION
+#define XPTILAB_VERSION "unknown"
+#endif
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args;
+	const char *summary;
+} commands[] = {
+	{ "info", cmd_info, "[--json]", "kernel, CPU and module facts" },
+};
+
+void xptilab_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("xptilab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int usage(FILE *out, int status)
+{
+	fprintf(out, "usage: xptilab COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-5s %-10s %s\n", commands[i].name,
+			commands[i].args, commands[i].summary);
+	fprintf(out, "  %-5s %-10s %s\n", "help", "", "this text");
+	fprintf(out, "\n  --version        print the version and the ABI version\n");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr, EXIT_USAGE);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+		return usage(stdout, 0);
+	if (!strcmp(cmd, "--version")) {
+		printf("xptilab %s (ABI %d)\n", XPTILAB_VERSION, XPTILAB_ABI_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+
+	xptilab_err("unknown command '%s' (try 'xptilab help')", cmd);
+	return EXIT_USAGE;
+}

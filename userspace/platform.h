@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the tool can tell about the machine it runs on without the module:
+ * the hypervisor's CPUID signature and whether timings come from an
+ * emulator (QEMU TCG), where they are not hardware figures.
+ */
+#ifndef XPTILAB_PLATFORM_H
+#define XPTILAB_PLATFORM_H
+
+#include <stdbool.h>
+
+struct platform {
+	bool hypervisor;	/* CPUID.1:ECX bit 31 */
+	char hv_vendor[13];	/* CPUID 0x40000000 signature; "" if !hypervisor */
+	const char *emulator;	/* $XPTILAB_EMULATOR, or NULL when unset or empty */
+	bool emulated;		/* emulator set, or signature "TCGTCGTCGTCG" */
+};
+
+void platform_probe(struct platform *p);
+
+#endif /* XPTILAB_PLATFORM_H */

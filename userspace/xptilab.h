@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the xptilab tool's files share: subcommands and error reporting. */
+#ifndef XPTILAB_TOOL_H
+#define XPTILAB_TOOL_H
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses of the tool. */
+#define EXIT_USAGE 2
+
+/* Print "xptilab: <message>\n" on stderr. */
+void xptilab_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Subcommands: argv[0] is the subcommand's name; they return the exit status. */
+int cmd_info(int argc, char **argv);
+
+#endif /* XPTILAB_TOOL_H */
