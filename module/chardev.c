@@ -65,6 +65,12 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 		return xptilab_ioc_info(uarg);
 	case XPTILAB_IOC_RUN_CR3:
 		return xptilab_ioc_run_cr3(uarg);
+	case XPTILAB_IOC_ENTRY_CONFIG:
+		return xptilab_ioc_entry_config(uarg);
+	case XPTILAB_IOC_COUNTERS:
+		return xptilab_ioc_counters(uarg);
+	case XPTILAB_IOC_STORM:
+		return xptilab_ioc_storm(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -132,7 +132,7 @@ static int xptilab_events_show(struct seq_file *m, void *v)
 		seq_printf(m, "cpu%u %llu", cpu, READ_ONCE(p->events));
 		for (vec = 0; vec < 256; vec++)
 			if (READ_ONCE(p->vec_count[vec]))
-				seq_printf(m, " %u:%llu", vec,
+				seq_printf(m, " %u:%u", vec,
 					   READ_ONCE(p->vec_count[vec]));
 		seq_putc(m, '\n');
 	}

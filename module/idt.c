@@ -20,6 +20,8 @@
 #include <linux/mm.h>
 #include <linux/topology.h>
 #include <asm/desc.h>
+#include <asm/pgtable.h>
+#include <asm/processor-flags.h>
 #include <asm/tlbflush.h>
 
 #include "layout.h"
@@ -53,6 +55,13 @@ static unsigned long stub_addr(unsigned int vector)
 	return xptilab_area_addr(XPTILAB_AREA_TEXT + vector * XPTILAB_STUB_SIZE);
 }
 
+/* Where a symbol of the entry text is in the alias. */
+static unsigned long tramp_addr(const char *sym)
+{
+	return xptilab_area_addr(XPTILAB_AREA_TEXT +
+				 (sym - xptilab_entry_start));
+}
+
 static void gate_set_offset(gate_desc *g, unsigned long addr)
 {
 	g->offset_low = (u16)addr;
@@ -83,6 +92,34 @@ static int map_text_alias(void)
 	return 0;
 }
 
+/*
+ * A test vector must be one neither the CPU nor the running kernel uses.
+ * The CPU never raises the reserved exception vectors 0x16-0x1b and 0x1f,
+ * and Linux hands out device vectors from 0x20 up, so only those qualify.
+ * Linux may leave them present (some boots keep the early-exception stubs
+ * there), but only reachable from ring 0; a DPL-3 gate there would mean
+ * the kernel deliberately uses it, and is refused.
+ */
+static bool vector_is_free(const gate_desc *linux_idt, int v)
+{
+	if (!((v >= 0x16 && v <= 0x1b) || v == 0x1f))
+		return false;
+	return !(linux_idt[v].bits.p && linux_idt[v].bits.dpl == 3);
+}
+
+static int set_test_gate(gate_desc *tmpl, const gate_desc *linux_idt,
+			 int v, unsigned int type, const char *name,
+			 const char *param)
+{
+	if (!vector_is_free(linux_idt, v)) {
+		pr_err("%s=%#x: vector in use by the CPU or the kernel (free: 0x16-0x1b, 0x1f)\n",
+		       param, v);
+		return -EINVAL;
+	}
+	pack_gate(&tmpl[v], type, (unsigned long)name, 3, 0, __KERNEL_CS);
+	return 0;
+}
+
 /* Build the template gates from Linux's IDT as loaded on this CPU. */
 static int build_idts(void)
 {
@@ -106,6 +143,18 @@ static int build_idts(void)
 		tmpl[v].bits.type = GATE_INTERRUPT;
 		gate_set_offset(&tmpl[v], stub_addr(v));
 	}
+	if (xptilab_vector_gate == xptilab_vector_trap) {
+		pr_err("vector_gate and vector_trap must differ (both %#x)\n",
+		       xptilab_vector_gate);
+		return -EINVAL;
+	}
+	if (set_test_gate(tmpl, linux_idt, xptilab_vector_gate, GATE_INTERRUPT,
+			  (const char *)tramp_addr(xptilab_tramp_gate),
+			  "vector_gate") ||
+	    set_test_gate(tmpl, linux_idt, xptilab_vector_trap, GATE_TRAP,
+			  (const char *)tramp_addr(xptilab_tramp_trap),
+			  "vector_trap"))
+		return -EINVAL;
 	for_each_possible_cpu(cpu)
 		if (cpu)
 			memcpy(idt_pages[cpu], tmpl, PAGE_SIZE);
@@ -196,6 +245,13 @@ int xptilab_idt_init(void)
 			return -ENOMEM;
 		}
 		pcpu_pages[cpu]->canary = 0x78707469ULL;	/* "xpti" */
+		/* What Linux's SWITCH_TO_KERNEL_CR3 does to a user CR3. */
+		if (boot_cpu_has(X86_FEATURE_PTI))
+			pcpu_pages[cpu]->kcr3_clear =
+				BIT_ULL(PTI_PGTABLE_SWITCH_BIT) |
+				BIT_ULL(X86_CR3_PTI_PCID_USER_BIT);
+		if (boot_cpu_has(X86_FEATURE_PCID))
+			pcpu_pages[cpu]->kcr3_set = X86_CR3_PCID_NOFLUSH;
 	}
 	ret = build_idts();
 	if (!ret)

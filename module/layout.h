@@ -32,7 +32,21 @@
 #define XPTILAB_PCPU_FULL_CR3	8	/* CR3 to restore when found on shadow */
 #define XPTILAB_PCPU_EVENTS	16	/* entries taken while on the shadow root */
 #define XPTILAB_PCPU_CANARY	24	/* read on the shadow root by the cr3 loop */
-#define XPTILAB_PCPU_VEC_COUNT	64	/* u64[256]: such entries by vector */
+#define XPTILAB_PCPU_TMODE	32	/* trampoline mode, XPTILAB_TRAMP_* */
+#define XPTILAB_PCPU_TWINDOW	40	/* trap-gate window length (spins) */
+#define XPTILAB_PCPU_KCR3_CLEAR	48	/* bits cleared from a user CR3 (PTI) */
+#define XPTILAB_PCPU_KCR3_SET	56	/* bits set in the kernel CR3 (NOFLUSH) */
+#define XPTILAB_PCPU_PENDING	64	/* vector + 1 of a deferred interrupt */
+#define XPTILAB_PCPU_RACE_HITS	72	/* IRQs at CPL 0 on the shadow root */
+#define XPTILAB_PCPU_DEFERRED	80	/* IRQs in a trampoline on the full root */
+#define XPTILAB_PCPU_ENTRIES	88	/* test-vector entries from user mode */
+#define XPTILAB_PCPU_VEC_COUNT	128	/* u32[256]: shadow-root entries by vector */
+#define XPTILAB_PCPU_RACE_VEC	1152	/* u32[256]: race hits by vector */
+
+/* Trampoline modes (struct xptilab_pcpu.tmode) */
+#define XPTILAB_TRAMP_SWITCH	1	/* shadow -> full ... full -> shadow */
+#define XPTILAB_TRAMP_FLUSH_EXIT 2	/* global flush on full -> shadow */
+#define XPTILAB_TRAMP_FLUSH_ENTRY 4	/* global flush on shadow -> full */
 
 /* struct xptilab_global field offsets */
 #define XPTILAB_GLOBAL_ORIG	0	/* u64[256]: Linux's handler per vector */
@@ -58,8 +72,17 @@ struct xptilab_pcpu {
 	u64 full_cr3;
 	u64 events;
 	u64 canary;
+	u64 tmode;
+	u64 twindow;
+	u64 kcr3_clear;
+	u64 kcr3_set;
+	u64 pending;
+	u64 race_hits;
+	u64 deferred;
+	u64 entries;
 	u64 pad[4];
-	u64 vec_count[256];
+	u32 vec_count[256];
+	u32 race_vec[256];
 };
 
 struct xptilab_global {
@@ -87,6 +110,14 @@ struct xptilab_loop {
 			     XPTILAB_PCPU_CANARY);			\
 		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, vec_count) !=	\
 			     XPTILAB_PCPU_VEC_COUNT);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, race_vec) !=	\
+			     XPTILAB_PCPU_RACE_VEC);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, tmode) !=	\
+			     XPTILAB_PCPU_TMODE);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, entries) !=	\
+			     XPTILAB_PCPU_ENTRIES);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, pending) !=	\
+			     XPTILAB_PCPU_PENDING);			\
 		BUILD_BUG_ON(sizeof(struct xptilab_pcpu) > PAGE_SIZE);	\
 		BUILD_BUG_ON(offsetof(struct xptilab_loop, probe) !=	\
 			     XPTILAB_LOOP_PROBE);			\

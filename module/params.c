@@ -57,3 +57,20 @@ static const struct xptilab_int_param clone_global_p = {
 module_param_cb(clone_global, &xptilab_int_ops, (void *)&clone_global_p, 0444);
 MODULE_PARM_DESC(clone_global,
 		 "shadow-root clones are global (1) or non-global (0, the default, as after Xen 9d1d31ad94) [0..1]");
+
+/* Test vectors: checked again at load against the CPU and Linux's IDT. */
+int xptilab_vector_gate = 0x17;
+static const struct xptilab_int_param vector_gate_p = {
+	.val = &xptilab_vector_gate, .min = 0, .max = 255,
+};
+module_param_cb(vector_gate, &xptilab_int_ops, (void *)&vector_gate_p, 0444);
+MODULE_PARM_DESC(vector_gate,
+		 "DPL-3 interrupt-gate test vector (free: 0x16-0x1b, 0x1f) [default 0x17]");
+
+int xptilab_vector_trap = 0x18;
+static const struct xptilab_int_param vector_trap_p = {
+	.val = &xptilab_vector_trap, .min = 0, .max = 255,
+};
+module_param_cb(vector_trap, &xptilab_int_ops, (void *)&vector_trap_p, 0444);
+MODULE_PARM_DESC(vector_trap,
+		 "DPL-3 trap-gate test vector (free: 0x16-0x1b, 0x1f) [default 0x18]");

@@ -17,10 +17,13 @@ struct xptilab_loop;
 
 /* entry.S */
 extern const char xptilab_entry_start[], xptilab_entry_end[];
+extern const char xptilab_tramp_gate[], xptilab_tramp_trap[];
 u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l);
 
 /* params.c: module parameters, range-checked at load */
 extern int xptilab_clone_global;
+extern int xptilab_vector_gate;
+extern int xptilab_vector_trap;
 
 /* main.c: every page the module allocates is counted */
 extern atomic_long_t xptilab_pages;
@@ -59,6 +62,13 @@ unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu);
 
 /* cr3.c: the cr3 experiment */
 long xptilab_ioc_run_cr3(void __user *uarg);
+
+/* tramp.c: trampoline configuration and counters */
+long xptilab_ioc_entry_config(void __user *uarg);
+long xptilab_ioc_counters(void __user *uarg);
+
+/* ipi.c: IPIs */
+long xptilab_ioc_storm(void __user *uarg);
 
 /* chardev.c: /dev/xptilab */
 int xptilab_chardev_init(void);

@@ -14,7 +14,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define XPTILAB_ABI_VERSION	2
+#define XPTILAB_ABI_VERSION	3
 #define XPTILAB_DEVICE		"/dev/xptilab"
 #define XPTILAB_IOC_MAGIC	0xb9
 
@@ -88,5 +88,71 @@ struct xptilab_cr3_run {
 };
 
 #define XPTILAB_IOC_RUN_CR3	_IOWR(XPTILAB_IOC_MAGIC, 0x01, struct xptilab_cr3_run)
+
+/*
+ * Trampolines. The module owns two DPL-3 test vectors: an interrupt gate
+ * and a trap gate, reached from user mode with "int $N". What they do on a
+ * CPU is set here, for both at once:
+ *   GATE        nothing but the gate and iretq (0 CR3 writes);
+ *   XPTI        task CR3 -> shadow -> full -> shadow -> task CR3 (4 CR3
+ *               writes), non-global clones, global flush on the exit switch
+ *               only: Xen after 9d1d31ad94;
+ *   XPTI_GLOBAL the same with global clones and a global flush on both
+ *               switches: Xen before it.
+ * The trap gate also spins for 'window' iterations with IF=1 on the shadow
+ * root before its entry switch.
+ */
+enum xptilab_entry_mode {
+	XPTILAB_ENTRY_GATE = 0,
+	XPTILAB_ENTRY_XPTI = 1,
+	XPTILAB_ENTRY_XPTI_GLOBAL = 2,
+	XPTILAB_ENTRY_NR_MODES
+};
+
+#define XPTILAB_MAX_WINDOW	10000000
+
+struct xptilab_entry_config {
+	__u32 size;		/* in: sizeof(struct xptilab_entry_config) */
+	__u32 cpu;		/* in: online CPU */
+	__u32 mode;		/* in: enum xptilab_entry_mode */
+	__u32 window;		/* in: trap-gate window, 0..XPTILAB_MAX_WINDOW */
+	__u32 vector_gate;	/* out: interrupt-gate test vector */
+	__u32 vector_trap;	/* out: trap-gate test vector */
+	__u32 cr3_writes;	/* out: CR3 writes per round trip in this mode */
+	__u32 global_flushes;	/* out: CR4.PGE toggles per round trip */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_ENTRY_CONFIG _IOWR(XPTILAB_IOC_MAGIC, 0x02, struct xptilab_entry_config)
+
+/* Per-CPU counters; monotonic while the module is loaded. */
+struct xptilab_counters {
+	__u32 size;		/* in: sizeof(struct xptilab_counters) */
+	__u32 cpu;		/* in: possible CPU */
+	__u64 entries;		/* test-vector entries from user mode */
+	__u64 race_hits;	/* interrupts at CPL 0 with the shadow root in CR3 */
+	__u64 deferred;		/* interrupts in a trampoline on the full root */
+	__u64 shadow_events;	/* any entry taken with the shadow root in CR3 */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_COUNTERS	_IOWR(XPTILAB_IOC_MAGIC, 0x03, struct xptilab_counters)
+
+/*
+ * IPI storm: from 'from_cpu', send Linux call-function IPIs to 'target_cpu'
+ * back to back (each waited for) for 'duration_ms'.
+ */
+#define XPTILAB_MAX_STORM_MS	60000
+
+struct xptilab_storm {
+	__u32 size;		/* in: sizeof(struct xptilab_storm) */
+	__u32 from_cpu;		/* in: online CPU sending */
+	__u32 target_cpu;	/* in: online CPU receiving, != from_cpu */
+	__u32 duration_ms;	/* in: 1..XPTILAB_MAX_STORM_MS */
+	__u64 ipis;		/* out: IPIs sent and completed */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_STORM	_IOWR(XPTILAB_IOC_MAGIC, 0x04, struct xptilab_storm)
 
 #endif /* _UAPI_XPTILAB_H */

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Trampoline configuration and counters. The trampolines themselves are in
+ * entry.S; this sets, per CPU, what they do (mode and trap-gate window) and
+ * the clone mode that goes with it, and reads the per-CPU counters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/mutex.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+#include <asm/tlbflush.h>
+
+#include "layout.h"
+#include "xptilab.h"
+
+struct tramp_set {
+	unsigned int cpu;
+	u64 tmode;
+	u64 window;
+	bool global;
+};
+
+/* On the CPU itself, with interrupts off: no trampoline is running. */
+static void tramp_apply(void *arg)
+{
+	struct tramp_set *t = arg;
+	struct xptilab_pcpu *p = xptilab_pcpu(t->cpu);
+
+	xptilab_shadow_set_global(t->cpu, t->global);
+	__flush_tlb_all();
+	WRITE_ONCE(p->twindow, t->window);
+	WRITE_ONCE(p->tmode, t->tmode);
+}
+
+long xptilab_ioc_entry_config(void __user *uarg)
+{
+	struct xptilab_entry_config c;
+	struct tramp_set t;
+	long ret;
+
+	ret = xptilab_copy_arg(&c, sizeof(c), uarg);
+	if (ret)
+		return ret;
+	if (!xptilab_zeroed(c.reserved, sizeof(c.reserved)) ||
+	    c.vector_gate || c.vector_trap || c.cr3_writes || c.global_flushes) {
+		pr_info_ratelimited("entry: reserved and output fields must be zero\n");
+		return -EINVAL;
+	}
+	if (c.mode >= XPTILAB_ENTRY_NR_MODES || c.window > XPTILAB_MAX_WINDOW) {
+		pr_info_ratelimited("entry: mode %u or window %u out of range\n",
+				    c.mode, c.window);
+		return -EINVAL;
+	}
+	t.cpu = c.cpu;
+	t.window = c.window;
+	t.global = c.mode == XPTILAB_ENTRY_XPTI_GLOBAL;
+	switch (c.mode) {
+	case XPTILAB_ENTRY_GATE:
+		t.tmode = 0;
+		t.global = xptilab_clone_global;
+		c.cr3_writes = 0;
+		c.global_flushes = 0;
+		break;
+	case XPTILAB_ENTRY_XPTI:
+		t.tmode = XPTILAB_TRAMP_SWITCH | XPTILAB_TRAMP_FLUSH_EXIT;
+		c.cr3_writes = 4;
+		c.global_flushes = 1;
+		break;
+	default:
+		t.tmode = XPTILAB_TRAMP_SWITCH | XPTILAB_TRAMP_FLUSH_EXIT |
+			  XPTILAB_TRAMP_FLUSH_ENTRY;
+		c.cr3_writes = 4;
+		c.global_flushes = 2;
+		break;
+	}
+	if (mutex_lock_interruptible(&xptilab_run_lock))
+		return -EINTR;
+	cpus_read_lock();
+	if (c.cpu >= nr_cpu_ids || !cpu_online(c.cpu)) {
+		pr_info_ratelimited("entry: cpu %u is not online\n", c.cpu);
+		ret = -EINVAL;
+	} else {
+		ret = smp_call_function_single(c.cpu, tramp_apply, &t, 1);
+	}
+	cpus_read_unlock();
+	mutex_unlock(&xptilab_run_lock);
+	if (ret)
+		return ret;
+	c.vector_gate = xptilab_vector_gate;
+	c.vector_trap = xptilab_vector_trap;
+	if (copy_to_user(uarg, &c, sizeof(c)))
+		return -EFAULT;
+	return 0;
+}
+
+long xptilab_ioc_counters(void __user *uarg)
+{
+	struct xptilab_counters c;
+	const struct xptilab_pcpu *p;
+	long ret;
+
+	ret = xptilab_copy_arg(&c, sizeof(c), uarg);
+	if (ret)
+		return ret;
+	if (!xptilab_zeroed(c.reserved, sizeof(c.reserved)))
+		return -EINVAL;
+	if (c.cpu >= nr_cpu_ids || !cpu_possible(c.cpu)) {
+		pr_info_ratelimited("counters: cpu %u does not exist\n", c.cpu);
+		return -EINVAL;
+	}
+	p = xptilab_pcpu(c.cpu);
+	c.entries = READ_ONCE(p->entries);
+	c.race_hits = READ_ONCE(p->race_hits);
+	c.deferred = READ_ONCE(p->deferred);
+	c.shadow_events = READ_ONCE(p->events);
+	if (copy_to_user(uarg, &c, sizeof(c)))
+		return -EFAULT;
+	return 0;
+}
