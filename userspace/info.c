@@ -26,27 +26,33 @@ static const struct {
 	{ "ia32_emulation",	XPTILAB_FEAT_IA32_EMU },
 };
 
+void info_json(struct json *j, const char *key,
+	       const struct xptilab_info *info, const struct platform *plat)
+{
+	json_object_begin(j, key);
+	json_u64(j, "abi_version", info->abi_version);
+	json_string(j, "kernel", info->kernel_release);
+	json_u64(j, "cpus", info->cpus_online);
+	json_u64(j, "cpus_possible", info->cpus_possible);
+	json_u64(j, "paging_levels", info->paging_levels);
+	json_u64(j, "clone_global", info->clone_global);
+	json_string(j, "cpu_model", info->cpu_model);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+		json_bool(j, features[i].name, info->features & features[i].bit);
+	json_string(j, "hypervisor_vendor",
+		    plat->hypervisor ? plat->hv_vendor : NULL);
+	json_bool(j, "emulated", plat->emulated);
+	json_string(j, "emulator", plat->emulator);
+	json_object_end(j);
+}
+
 static void print_json(const struct xptilab_info *info,
 		       const struct platform *plat)
 {
 	struct json j;
 
 	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_u64(&j, "abi_version", info->abi_version);
-	json_string(&j, "kernel", info->kernel_release);
-	json_u64(&j, "cpus", info->cpus_online);
-	json_u64(&j, "cpus_possible", info->cpus_possible);
-	json_u64(&j, "paging_levels", info->paging_levels);
-	json_u64(&j, "clone_global", info->clone_global);
-	json_string(&j, "cpu_model", info->cpu_model);
-	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
-		json_bool(&j, features[i].name, info->features & features[i].bit);
-	json_string(&j, "hypervisor_vendor",
-		    plat->hypervisor ? plat->hv_vendor : NULL);
-	json_bool(&j, "emulated", plat->emulated);
-	json_string(&j, "emulator", plat->emulator);
-	json_object_end(&j);
+	info_json(&j, NULL, info, plat);
 }
 
 static void print_features(const struct xptilab_info *info, bool present)

@@ -11,6 +11,14 @@
 /* Print "xptilab: <message>\n" on stderr. */
 void xptilab_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct json;
+struct platform;
+struct xptilab_info;
+
+/* The machine facts as a JSON object (info.c), for every report. */
+void info_json(struct json *j, const char *key,
+	       const struct xptilab_info *info, const struct platform *plat);
+
 /* Subcommands: argv[0] is the subcommand's name; they return the exit status. */
 int cmd_info(int argc, char **argv);
 

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Experiment reports as a table, JSON or CSV (see report.h). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev.h"
+#include "json.h"
+#include "report.h"
+#include "xptilab.h"
+
+bool report_format_arg(const char *arg, enum report_format *fmt)
+{
+	if (!strcmp(arg, "--json"))
+		*fmt = REPORT_JSON;
+	else if (!strcmp(arg, "--csv"))
+		*fmt = REPORT_CSV;
+	else
+		return false;
+	return true;
+}
+
+void report_init(struct report *r, const char *experiment,
+		 enum report_format fmt, int fd, int cpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->experiment = experiment;
+	r->fmt = fmt;
+	r->cpu = cpu;
+	platform_probe(&r->plat);
+	if (fd >= 0 && !dev_info(fd, &r->info))
+		r->has_info = true;
+}
+
+struct result *report_add(struct report *r, const char *variant,
+			  const char *unit)
+{
+	struct result *res;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		struct result *p = realloc(r->results, cap * sizeof(*p));
+
+		if (!p) {
+			xptilab_err("out of memory");
+			exit(1);
+		}
+		r->results = p;
+		r->cap = cap;
+	}
+	res = &r->results[r->n++];
+	memset(res, 0, sizeof(*res));
+	snprintf(res->variant, sizeof(res->variant), "%s", variant);
+	res->unit = unit;
+	res->cr3_writes = -1;
+	res->global_flushes = -1;
+	return res;
+}
+
+void result_skip(struct result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->skipped = true;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+void result_extra(struct result *res, const char *key, double val)
+{
+	struct result_extra *e;
+
+	if (res->nextra == REPORT_MAX_EXTRA)
+		abort();	/* a programming error */
+	e = &res->extra[res->nextra++];
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->val = val;
+}
+
+static void stats_json(struct json *j, const struct stats *s)
+{
+	json_u64(j, "n", s->n);
+	json_u64(j, "min", s->min);
+	json_u64(j, "median", s->median);
+	json_u64(j, "p90", s->p90);
+	json_u64(j, "p99", s->p99);
+	json_u64(j, "max", s->max);
+	json_double(j, "mean", s->mean);
+	json_double(j, "stddev", s->stddev);
+}
+
+static void print_json(const struct report *r, FILE *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j, NULL);
+	json_u64(&j, "schema", REPORT_SCHEMA);
+	json_string(&j, "experiment", r->experiment);
+	if (r->has_info)
+		info_json(&j, "machine", &r->info, &r->plat);
+	else
+		json_null(&j, "machine");
+	if (r->cpu >= 0)
+		json_i64(&j, "cpu", r->cpu);
+	if (r->has_overhead) {
+		json_object_begin(&j, "timer_overhead");
+		json_string(&j, "unit", "cycles");
+		stats_json(&j, &r->overhead);
+		json_object_end(&j);
+	}
+	json_array_begin(&j, "variants");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", res->variant);
+		json_string(&j, "unit", res->unit);
+		json_bool(&j, "skipped", res->skipped);
+		if (res->skipped) {
+			json_string(&j, "reason", res->reason);
+		} else {
+			stats_json(&j, &res->st);
+			json_u64(&j, "dropped", res->dropped);
+		}
+		if (res->cr3_writes >= 0)
+			json_i64(&j, "cr3_writes", res->cr3_writes);
+		if (res->global_flushes >= 0)
+			json_i64(&j, "global_flushes", res->global_flushes);
+		for (size_t k = 0; k < res->nextra; k++)
+			json_double(&j, res->extra[k].key, res->extra[k].val);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
+/* CSV fields here never contain commas or quotes, except the reason. */
+static void csv_reason(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void print_csv(const struct report *r, FILE *out)
+{
+	fputs("experiment,variant,unit,n,min,median,p90,p99,max,mean,stddev,"
+	      "cr3_writes,global_flushes,dropped,skipped,reason,extra\n", out);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+		const struct stats *s = &res->st;
+
+		fprintf(out, "%s,%s,%s,", r->experiment, res->variant, res->unit);
+		if (res->skipped)
+			fputs(",,,,,,,,", out);
+		else
+			fprintf(out, "%zu,%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,",
+				s->n, (unsigned long long)s->min,
+				(unsigned long long)s->median,
+				(unsigned long long)s->p90,
+				(unsigned long long)s->p99,
+				(unsigned long long)s->max, s->mean, s->stddev);
+		if (res->cr3_writes >= 0)
+			fprintf(out, "%d", res->cr3_writes);
+		fputc(',', out);
+		if (res->global_flushes >= 0)
+			fprintf(out, "%d", res->global_flushes);
+		fprintf(out, ",%llu,%d,", (unsigned long long)res->dropped,
+			res->skipped);
+		csv_reason(out, res->skipped ? res->reason : "");
+		fputc(',', out);
+		for (size_t k = 0; k < res->nextra; k++)
+			fprintf(out, "%s%s=%g", k ? ";" : "", res->extra[k].key,
+				res->extra[k].val);
+		fputc('\n', out);
+	}
+}
+
+static void print_machine(const struct report *r, FILE *out)
+{
+	const struct xptilab_info *in = &r->info;
+
+	if (!r->has_info)
+		return;
+	fprintf(out, "machine: %s, kernel %s, %u CPUs, %u-level paging, PTI %s, PCID %s\n",
+		in->cpu_model, in->kernel_release, in->cpus_online,
+		in->paging_levels, in->features & XPTILAB_FEAT_PTI ? "on" : "off",
+		in->features & XPTILAB_FEAT_PCID ? "on" : "off");
+	if (r->plat.emulated)
+		fprintf(out, "EMULATED (%s): cycle counts are emulator numbers, not hardware figures;\n"
+			"  TCG models neither global pages nor PCID, so differences between variants\n"
+			"  say nothing about hardware.\n",
+			r->plat.emulator ? r->plat.emulator : r->plat.hv_vendor);
+	else if (r->plat.hypervisor)
+		fprintf(out, "virtualized (hypervisor %s)\n", r->plat.hv_vendor);
+}
+
+static void print_table(const struct report *r, FILE *out)
+{
+	fprintf(out, "experiment: %s", r->experiment);
+	if (r->cpu >= 0)
+		fprintf(out, " on cpu %d", r->cpu);
+	fputc('\n', out);
+	print_machine(r, out);
+	if (r->has_overhead)
+		fprintf(out, "timer overhead: median %llu cycles (subtracted), n=%zu\n",
+			(unsigned long long)r->overhead.median, r->overhead.n);
+	fprintf(out, "%-16s %8s %9s %9s %9s %9s %9s %11s %6s %5s %7s\n",
+		"variant", "n", "min", "median", "p90", "p99", "max", "mean",
+		"cr3wr", "flush", "dropped");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+		const struct stats *s = &res->st;
+		char w[16] = "-", f[16] = "-";
+
+		if (res->cr3_writes >= 0)
+			snprintf(w, sizeof(w), "%d", res->cr3_writes);
+		if (res->global_flushes >= 0)
+			snprintf(f, sizeof(f), "%d", res->global_flushes);
+		if (res->skipped) {
+			fprintf(out, "%-16s SKIP: %s\n", res->variant, res->reason);
+			continue;
+		}
+		fprintf(out, "%-16s %8zu %9llu %9llu %9llu %9llu %9llu %11.1f %6s %5s %7llu  %s\n",
+			res->variant, s->n, (unsigned long long)s->min,
+			(unsigned long long)s->median, (unsigned long long)s->p90,
+			(unsigned long long)s->p99, (unsigned long long)s->max,
+			s->mean, w, f, (unsigned long long)res->dropped,
+			res->unit);
+	}
+}
+
+void report_print(const struct report *r, FILE *out)
+{
+	switch (r->fmt) {
+	case REPORT_JSON:
+		print_json(r, out);
+		break;
+	case REPORT_CSV:
+		print_csv(r, out);
+		break;
+	default:
+		print_table(r, out);
+		break;
+	}
+}
+
+void report_free(struct report *r)
+{
+	free(r->results);
+	r->results = NULL;
+	r->n = r->cap = 0;
+}
