@@ -8,9 +8,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cpu.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/uaccess.h>
 
 #include "xptilab.h"
@@ -71,6 +73,8 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 		return xptilab_ioc_counters(uarg);
 	case XPTILAB_IOC_STORM:
 		return xptilab_ioc_storm(uarg);
+	case XPTILAB_IOC_RUN_IPI:
+		return xptilab_ioc_run_ipi(uarg, file);
 	default:
 		return -ENOTTY;
 	}
@@ -83,9 +87,21 @@ static int xptilab_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/* A shadow-root mirror of this descriptor's task ends with it. */
+static int xptilab_release(struct inode *inode, struct file *file)
+{
+	mutex_lock(&xptilab_run_lock);
+	cpus_read_lock();
+	xptilab_mirror_release(file);
+	cpus_read_unlock();
+	mutex_unlock(&xptilab_run_lock);
+	return 0;
+}
+
 static const struct file_operations xptilab_fops = {
 	.owner = THIS_MODULE,
 	.open = xptilab_open,
+	.release = xptilab_release,
 	.unlocked_ioctl = xptilab_ioctl,
 	.llseek = no_llseek,
 };

@@ -83,6 +83,7 @@ struct xptilab_pcpu {
 	u64 pad[4];
 	u32 vec_count[256];
 	u32 race_vec[256];
+	u64 ipi_handled[8];	/* C only: IPI handlers run, by variant */
 };
 
 struct xptilab_global {

@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/mm.h>
@@ -80,6 +81,11 @@ static void __exit xptilab_exit(void)
 
 	xptilab_chardev_exit();
 	xptilab_debugfs_exit();
+	mutex_lock(&xptilab_run_lock);
+	cpus_read_lock();
+	xptilab_mirror_clear();
+	cpus_read_unlock();
+	mutex_unlock(&xptilab_run_lock);
 	xptilab_idt_exit();
 	xptilab_area_exit();
 	xptilab_idt_free();

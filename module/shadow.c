@@ -10,7 +10,10 @@
  *  - clones: the pages of xptilab's entry text at their module address and
  *    this CPU's xptilab data page at its directmap address, each with
  *    intermediate tables of the shadow root's own, down to a 4k leaf.
- * The user half (filled by later work) mirrors a task's top-level entries.
+ * The user half is empty, or mirrors the top-level user entries of one
+ * task's page tables (copied by the sync/flush IPIs, like Xen's root_pgt
+ * copies of a guest's L4): the mirror's page-table pages are the task's,
+ * kept alive by a reference on its mm while mirrored.
  *
  * Clones are global or non-global (module parameter clone_global, or per
  * experiment run): that is the knob of Xen commit 9d1d31ad94.
@@ -18,16 +21,21 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/smp.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/pgtable.h>
+#include <asm/tlbflush.h>
 
 #include "layout.h"
 #include "xptilab.h"
 
 #define XPTILAB_MAX_CLONES	(XPTILAB_TEXT_MAX / PAGE_SIZE + 1)
+/* Top-level entries of the user half: the lower half of the address space. */
+#define XPTILAB_USER_PGDS	(PTRS_PER_PGD / 2)
 #define XPTILAB_MAX_TABLES	32
 
 struct xptilab_clone {
@@ -290,6 +298,125 @@ bool xptilab_shadow_is_global(unsigned int cpu)
 	return shadows[cpu] && shadows[cpu]->global;
 }
 
+/* ---- the user half: a mirror of one task's top-level user entries ---- */
+
+static struct mm_struct *mirror_mm;	/* referenced with mmget() */
+static pid_t mirror_pid;
+static const void *mirror_owner;
+
+/* The task's top-level table as user mode sees it (PTI: the user copy). */
+static pgd_t *user_pgd(struct mm_struct *mm)
+{
+	if (boot_cpu_has(X86_FEATURE_PTI))
+		return kernel_to_user_pgdp(mm->pgd);
+	return mm->pgd;
+}
+
+/* IPI handler work: copy the mirror source into this CPU's shadow root. */
+void xptilab_shadow_sync_user(unsigned int cpu)
+{
+	struct xptilab_shadow *sh = shadows[cpu];
+	struct mm_struct *mm = READ_ONCE(mirror_mm);
+	pgd_t *src;
+	int i;
+
+	if (!sh || !mm)
+		return;
+	src = user_pgd(mm);
+	for (i = 0; i < XPTILAB_USER_PGDS; i++)
+		WRITE_ONCE(sh->pgd[i], READ_ONCE(src[i]));
+}
+
+static void clear_user_half(void *unused)
+{
+	struct xptilab_shadow *sh = shadows[smp_processor_id()];
+
+	if (sh)
+		memset(sh->pgd, 0, XPTILAB_USER_PGDS * sizeof(pgd_t));
+	__flush_tlb_all();
+}
+
+/*
+ * Make mm the mirror source (owner: the file that asked). Empties every
+ * shadow root's user half first when the source changes. Process context,
+ * under the run lock and the hotplug read lock.
+ */
+void xptilab_mirror_set(struct mm_struct *mm, const void *owner)
+{
+	if (mirror_mm == mm) {
+		mirror_owner = owner;
+		return;
+	}
+	xptilab_mirror_clear();
+	mmget(mm);
+	mirror_mm = mm;
+	mirror_pid = task_tgid_vnr(current);
+	mirror_owner = owner;
+}
+
+/* Empty every user half and drop the mm. Run lock and hotplug lock held. */
+void xptilab_mirror_clear(void)
+{
+	struct mm_struct *mm = mirror_mm;
+
+	if (!mm)
+		return;
+	WRITE_ONCE(mirror_mm, NULL);
+	on_each_cpu(clear_user_half, NULL, 1);
+	mirror_owner = NULL;
+	mmput(mm);
+}
+
+/* The owner's descriptor is being released. */
+void xptilab_mirror_release(const void *owner)
+{
+	if (mirror_owner == owner)
+		xptilab_mirror_clear();
+}
+
+static void dump_user(struct seq_file *m, struct xptilab_shadow *sh)
+{
+	int i;
+
+	for (i = 0; i < XPTILAB_USER_PGDS; i++) {
+		unsigned long va = (unsigned long)i << PGDIR_SHIFT;
+
+		if (pgd_val(sh->pgd[i]))
+			seq_printf(m, "0x%016lx-0x%016lx %9luK top-level entry mirrored from pid %d user\n",
+				   va, va + PGDIR_SIZE, PGDIR_SIZE >> 10,
+				   mirror_pid);
+	}
+}
+
+/* User half: empty, or equal to the mirror source's current entries. */
+static void audit_user(struct seq_file *m, struct xptilab_shadow *sh,
+		       unsigned int cpu, unsigned int *problems)
+{
+	struct mm_struct *mm = mirror_mm;
+	pgd_t *src = mm ? user_pgd(mm) : NULL;
+	bool empty = true, same = true;
+	int i;
+
+	for (i = 0; i < XPTILAB_USER_PGDS; i++) {
+		pgdval_t v = pgd_val(sh->pgd[i]);
+
+		if (v)
+			empty = false;
+		if (!src || v != pgd_val(READ_ONCE(src[i])))
+			same = false;
+		if (v & _PAGE_PRESENT && !(v & _PAGE_USER)) {
+			seq_printf(m, "cpu%u: user entry %d lacks the user bit\n",
+				   cpu, i);
+			(*problems)++;
+		}
+	}
+	if (!empty && !same) {
+		seq_printf(m, "cpu%u: user half is stale: differs from pid %d's top-level entries\n",
+			   cpu, mirror_pid);
+		(*problems)++;
+	}
+}
+
 /* ---- walking a shadow root, for the debugfs dump and the audit ---- */
 
 enum xptilab_kind { KIND_USER, KIND_SHARED, KIND_CLONE };
@@ -406,7 +533,8 @@ static void walk_root(pgd_t *root, xptilab_leaf_fn fn, void *ctx)
 	struct xptilab_walk w = { .fn = fn, .ctx = ctx };
 	int i, j;
 
-	for (i = 0; i < PTRS_PER_PGD; i++) {
+	/* The user half is the mirrored task's own tables: not walked. */
+	for (i = XPTILAB_USER_PGDS; i < PTRS_PER_PGD; i++) {
 		unsigned long va = canonical((unsigned long)i << PGDIR_SHIFT);
 		pgd_t pgd = root[i];
 
@@ -478,6 +606,7 @@ int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu)
 		   cpu, (u64)__pa(shadows[cpu]->pgd), xptilab_paging_levels(),
 		   shadows[cpu]->global ? "global" : "non-global");
 	seq_puts(m, "# start-end size perms exec user global kind\n");
+	dump_user(m, shadows[cpu]);
 	walk_root(shadows[cpu]->pgd, dump_leaf, &d);
 	dump_flush(&d);
 	return 0;
@@ -543,7 +672,7 @@ static void audit_leaf(void *ctx, const struct xptilab_leaf *l)
 		audit_clone(a, l);
 		break;
 	case KIND_USER:
-		audit_report(a, l->va, "user mapping outside a session");
+		audit_report(a, l->va, "user mapping in the kernel half");
 		break;
 	case KIND_SHARED:
 		break;
@@ -564,6 +693,7 @@ unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu)
 	sp4d = p4d_offset(sh->pgd + pgd_index(va), va);
 	if (p4d_val(*kp4d) != p4d_val(*sp4d))
 		audit_report(&a, va, "shared slot differs from the kernel's");
+	audit_user(m, sh, cpu, &a.problems);
 	walk_root(sh->pgd, audit_leaf, &a);
 	if (a.clones_seen != sh->nr_clones)
 		audit_report(&a, 0, "a registered clone is missing");

@@ -99,6 +99,7 @@ long xptilab_ioc_counters(void __user *uarg)
 {
 	struct xptilab_counters c;
 	const struct xptilab_pcpu *p;
+	unsigned int i;
 	long ret;
 
 	ret = xptilab_copy_arg(&c, sizeof(c), uarg);
@@ -106,6 +107,7 @@ long xptilab_ioc_counters(void __user *uarg)
 		return ret;
 	if (!xptilab_zeroed(c.reserved, sizeof(c.reserved)))
 		return -EINVAL;
+	BUILD_BUG_ON(ARRAY_SIZE(p->ipi_handled) != ARRAY_SIZE(c.ipi_handled));
 	if (c.cpu >= nr_cpu_ids || !cpu_possible(c.cpu)) {
 		pr_info_ratelimited("counters: cpu %u does not exist\n", c.cpu);
 		return -EINVAL;
@@ -115,6 +117,9 @@ long xptilab_ioc_counters(void __user *uarg)
 	c.race_hits = READ_ONCE(p->race_hits);
 	c.deferred = READ_ONCE(p->deferred);
 	c.shadow_events = READ_ONCE(p->events);
+	BUILD_BUG_ON(ARRAY_SIZE(c.ipi_handled) < XPTILAB_IPI_NR_VARIANTS);
+	for (i = 0; i < ARRAY_SIZE(c.ipi_handled); i++)
+		c.ipi_handled[i] = READ_ONCE(p->ipi_handled[i]);
 	if (copy_to_user(uarg, &c, sizeof(c)))
 		return -EFAULT;
 	return 0;

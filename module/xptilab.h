@@ -59,6 +59,11 @@ bool xptilab_shadow_is_global(unsigned int cpu);
 int xptilab_kernel_leaf(unsigned long va, unsigned long *pfn, pgprot_t *prot);
 int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu);
 unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu);
+struct mm_struct;
+void xptilab_shadow_sync_user(unsigned int cpu);
+void xptilab_mirror_set(struct mm_struct *mm, const void *owner);
+void xptilab_mirror_clear(void);
+void xptilab_mirror_release(const void *owner);
 
 /* cr3.c: the cr3 experiment */
 long xptilab_ioc_run_cr3(void __user *uarg);
@@ -69,6 +74,7 @@ long xptilab_ioc_counters(void __user *uarg);
 
 /* ipi.c: IPIs */
 long xptilab_ioc_storm(void __user *uarg);
+long xptilab_ioc_run_ipi(void __user *uarg, const void *owner);
 
 /* chardev.c: /dev/xptilab */
 int xptilab_chardev_init(void);

@@ -14,7 +14,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define XPTILAB_ABI_VERSION	3
+#define XPTILAB_ABI_VERSION	4
 #define XPTILAB_DEVICE		"/dev/xptilab"
 #define XPTILAB_IOC_MAGIC	0xb9
 
@@ -125,6 +125,50 @@ struct xptilab_entry_config {
 
 #define XPTILAB_IOC_ENTRY_CONFIG _IOWR(XPTILAB_IOC_MAGIC, 0x02, struct xptilab_entry_config)
 
+/*
+ * IPIs after a top-level page-table update (the ipi experiment). From the
+ * calling task, which must be pinned to from_cpu, send IPIs to a set of
+ * target CPUs and wait for all of them, 'iterations' times. Handlers:
+ *   EMPTY            nothing: the IPI round trip itself;
+ *   SYNC             re-copy the caller's top-level user entries into the
+ *                    target's shadow root (Xen's FLUSH_ROOT_PGTBL "sync");
+ *   FLUSH            SYNC, then a global flush by toggling CR4.PGE
+ *                    (FLUSH_ROOT_PGTBL | FLUSH_TLB_GLOBAL, after the change);
+ *   FLUSH_NONGLOBAL  SYNC, then a CR3 reload (global entries survive);
+ *   INVPCID          SYNC, then INVPCID all-contexts (EOPNOTSUPP without).
+ * After SYNC/FLUSH* the shadow roots mirror the caller's user half until
+ * the next such run or until the descriptor is closed.
+ */
+enum xptilab_ipi_variant {
+	XPTILAB_IPI_EMPTY = 0,
+	XPTILAB_IPI_SYNC = 1,
+	XPTILAB_IPI_FLUSH = 2,
+	XPTILAB_IPI_FLUSH_NONGLOBAL = 3,
+	XPTILAB_IPI_INVPCID = 4,
+	XPTILAB_IPI_NR_VARIANTS
+};
+
+#define XPTILAB_MAX_IPI_ITERATIONS	100000
+#define XPTILAB_MAX_CPU_BITS		1024
+
+struct xptilab_ipi_run {
+	__u32 size;		/* in: sizeof(struct xptilab_ipi_run) */
+	__u32 from_cpu;		/* in: the caller's CPU (pin first) */
+	__u32 variant;		/* in: enum xptilab_ipi_variant */
+	__u32 iterations;	/* in: 1..XPTILAB_MAX_IPI_ITERATIONS */
+	__u64 targets;		/* in: user __u64 bitmap of target CPUs */
+	__u32 target_bits;	/* in: bits in that bitmap, 1..XPTILAB_MAX_CPU_BITS */
+	__u32 ntargets;		/* out: number of targets */
+	__u64 latency;		/* in: user __u64[iterations]: send -> all done */
+	__u64 handler;		/* in: user __u64[iterations * ntargets]: target
+				 * k's (k-th set bit) handler times at
+				 * [k * iterations + i] */
+	__u64 tsc_khz;		/* out */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_RUN_IPI	_IOWR(XPTILAB_IOC_MAGIC, 0x05, struct xptilab_ipi_run)
+
 /* Per-CPU counters; monotonic while the module is loaded. */
 struct xptilab_counters {
 	__u32 size;		/* in: sizeof(struct xptilab_counters) */
@@ -133,6 +177,7 @@ struct xptilab_counters {
 	__u64 race_hits;	/* interrupts at CPL 0 with the shadow root in CR3 */
 	__u64 deferred;		/* interrupts in a trampoline on the full root */
 	__u64 shadow_events;	/* any entry taken with the shadow root in CR3 */
+	__u64 ipi_handled[8];	/* IPI handlers run here, by xptilab_ipi_variant */
 	__u64 reserved[4];	/* in: zero */
 };
 
