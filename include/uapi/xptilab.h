@@ -160,9 +160,10 @@ struct xptilab_ipi_run {
 	__u32 target_bits;	/* in: bits in that bitmap, 1..XPTILAB_MAX_CPU_BITS */
 	__u32 ntargets;		/* out: number of targets */
 	__u64 latency;		/* in: user __u64[iterations]: send -> all done */
-	__u64 handler;		/* in: user __u64[iterations * ntargets]: target
-				 * k's (k-th set bit) handler times at
-				 * [k * iterations + i] */
+	/* in: user __u64[iterations * ntargets]: the handler times of
+	 * target k (the k-th set bit) at [k * iterations + i]
+	 */
+	__u64 handler;
 	__u64 tsc_khz;		/* out */
 	__u64 reserved[4];	/* in: zero */
 };
