@@ -75,6 +75,10 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 		return xptilab_ioc_storm(uarg);
 	case XPTILAB_IOC_RUN_IPI:
 		return xptilab_ioc_run_ipi(uarg, file);
+	case XPTILAB_IOC_SESSION:
+		return xptilab_ioc_session(uarg, file);
+	case XPTILAB_IOC_SESSION_STATS:
+		return xptilab_ioc_session_stats(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -23,8 +23,10 @@
  */
 #include <linux/linkage.h>
 #include <asm/page_types.h>
+#include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/segment.h>
+#include <asm/trapnr.h>
 #include "layout.h"
 
 	.section .xptilab.entry.text, "ax"
@@ -47,66 +49,113 @@ xptilab_entry_start:
 	.endr
 
 /*
- * Common path. If this CPU's shadow root is in CR3, switch to the full root
- * before anything else can run, and count the event per CPU and vector.
- * Then continue into Linux's own handler for the vector with the stack
- * exactly as the CPU built it: the vector slot is replaced by the handler's
- * address and "ret" jumps there, so no register and no stack byte differs
- * from a direct delivery.
+ * Leave a session (pcpu in \p; clobbers rax, rcx, rdx): give the CPU back
+ * its syscall and sysenter MSRs, account the session's duration, and put
+ * the task's own CR3 back. Idempotent, so that a second caller after an
+ * NMI in between does no harm.
+ */
+.macro LEAVE_SESSION p
+	cmpq	$0, XPTILAB_PCPU_IN_SESSION(\p)
+	je	.Lleft\@
+	movq	$0, XPTILAB_PCPU_IN_SESSION(\p)
+	movl	$MSR_EFER, %ecx
+	movl	XPTILAB_PCPU_SAVED_EFER(\p), %eax
+	movl	XPTILAB_PCPU_SAVED_EFER+4(\p), %edx
+	wrmsr
+	movl	$MSR_IA32_SYSENTER_CS, %ecx
+	movl	XPTILAB_PCPU_SAVED_SYSCS(\p), %eax
+	movl	XPTILAB_PCPU_SAVED_SYSCS+4(\p), %edx
+	wrmsr
+	rdtsc
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	subq	XPTILAB_PCPU_SESS_TSC(\p), %rax
+	addq	%rax, XPTILAB_PCPU_SESS_TICKS(\p)
+	bsrq	%rax, %rcx
+	jnz	.Lbucket\@
+	xorl	%ecx, %ecx
+.Lbucket\@:
+	incl	XPTILAB_PCPU_SESS_HIST(\p, %rcx, 4)
+	incq	XPTILAB_PCPU_SESS_EXITS(\p)
+	movq	XPTILAB_PCPU_SESS_TASK_CR3(\p), %rax
+	movq	%rax, %cr3
+.Lleft\@:
+.endm
+
+/* \reg = this CPU's xptilab data page; clobbers %rcx. */
+.macro PCPU_PAGE reg
+	movl	$__CPUNODE_SEG, %ecx
+	lsl	%ecx, %ecx
+	andl	$VDSO_CPUNODE_MASK, %ecx
+	shll	$PAGE_SHIFT, %ecx
+	leaq	xptilab_entry_start + XPTILAB_AREA_PCPU(%rip), \reg
+	addq	%rcx, \reg
+.endm
+
+/*
+ * Common path of every stub. In the usual case (the shadow root is not in
+ * CR3) it continues straight into Linux's own handler for the vector with
+ * the stack exactly as the CPU built it: the vector slot is replaced by the
+ * handler's address and "ret" jumps there, so no register and no stack
+ * byte differs from a direct delivery.
  *
- * An external interrupt (vector >= 32) that arrives at CPL 0 inside a
- * trampoline below is different: that context runs with the user's GS and
- * on the entry stack, where no Linux handler may run. If the shadow root is
- * in CR3 it is a race hit: switch to the full root and count it. Either way
- * remember the vector, return into the trampoline with IF clear, and let
- * the trampoline replay the interrupt on its way out, as if it had arrived
- * from user mode (its APIC in-service bit stays set until Linux's handler
- * sends the EOI).
+ * With this CPU's shadow root in CR3:
+ *  - an external interrupt (vector >= 32) at CPL 0 inside a trampoline is
+ *    a race hit: that context runs with the user's GS on the entry stack,
+ *    where no Linux handler may run. Switch to the full root, count it,
+ *    remember the vector, and return into the trampoline with IF clear;
+ *    the trampoline replays it on the way out as if it had arrived from
+ *    user mode (its APIC in-service bit stays set until Linux's EOI).
+ *    The same interrupt on the full root inside a trampoline is deferred
+ *    the same way, without being a race.
+ *  - in a session, any other entry ends the session before Linux runs:
+ *    syscall and sysenter arrive here as #UD or #GP (see the session
+ *    trampoline) and are re-executed on the task's own tables by returning
+ *    to the faulting instruction; everything else continues into Linux.
+ *  - otherwise (the cr3 experiment, a trampoline) switch to the full root
+ *    first and count the event.
  *
  * The CPU number comes from the limit of the CPUNODE segment (as in the
  * vDSO's getcpu): LSL needs no GS, which still holds the user base on an
  * entry from user mode, and only reads the GDT, which every root maps.
  *
- * Stack while here: 0 rdx, 8 rcx, 16 rax, 24 vector, 32 rip, 40 cs,
- * 48 rflags (for vectors without an error code).
+ * Stack here: 0 rsi, 8 rdx, 16 rcx, 24 rax, 32 vector, 40 rip, 48 cs,
+ * 56 rflags (one slot later for vectors with an error code).
  */
 	.balign 64
 xptilab_stub_common:
 	pushq	%rax
 	pushq	%rcx
 	pushq	%rdx
+	pushq	%rsi
+	PCPU_PAGE %rsi
 	movq	%cr3, %rax
 	andq	$PAGE_MASK, %rax
-	movl	$__CPUNODE_SEG, %ecx
-	lsl	%ecx, %ecx
-	andl	$VDSO_CPUNODE_MASK, %ecx
-	shll	$PAGE_SHIFT, %ecx
-	leaq	xptilab_entry_start + XPTILAB_AREA_PCPU(%rip), %rdx
-	addq	%rcx, %rdx
-	cmpq	$32, 24(%rsp)
+	cmpq	$32, 32(%rsp)
 	jb	.Lnot_window
-	testb	$3, 40(%rsp)
+	testb	$3, 48(%rsp)
 	jnz	.Lnot_window
 	leaq	xptilab_tramp_start(%rip), %rcx
-	cmpq	%rcx, 32(%rsp)
+	cmpq	%rcx, 40(%rsp)
 	jb	.Lnot_window
 	leaq	xptilab_tramp_end(%rip), %rcx
-	cmpq	%rcx, 32(%rsp)
+	cmpq	%rcx, 40(%rsp)
 	jae	.Lnot_window
 	/* An interrupt inside a trampoline: defer it. */
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rdx), %rax
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
 	jne	2f
-	movq	XPTILAB_PCPU_FULL_CR3(%rdx), %rax
+	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rax
 	movq	%rax, %cr3
-	incq	XPTILAB_PCPU_RACE_HITS(%rdx)
-	movq	24(%rsp), %rcx
-	incl	XPTILAB_PCPU_RACE_VEC(%rdx, %rcx, 4)
+	incq	XPTILAB_PCPU_RACE_HITS(%rsi)
+	movq	32(%rsp), %rcx
+	incl	XPTILAB_PCPU_RACE_VEC(%rsi, %rcx, 4)
 	jmp	3f
-2:	incq	XPTILAB_PCPU_DEFERRED(%rdx)
-3:	movq	24(%rsp), %rcx
+2:	incq	XPTILAB_PCPU_DEFERRED(%rsi)
+3:	movq	32(%rsp), %rcx
 	incq	%rcx
-	movq	%rcx, XPTILAB_PCPU_PENDING(%rdx)
-	andq	$~X86_EFLAGS_IF, 48(%rsp)
+	movq	%rcx, XPTILAB_PCPU_PENDING(%rsi)
+	andq	$~X86_EFLAGS_IF, 56(%rsp)
+	popq	%rsi
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
@@ -115,18 +164,49 @@ xptilab_stub_common:
 	int3
 
 .Lnot_window:
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rdx), %rax
-	jne	1f
-	movq	XPTILAB_PCPU_FULL_CR3(%rdx), %rax
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
+	jne	.Lforward
+	incq	XPTILAB_PCPU_EVENTS(%rsi)
+	movq	32(%rsp), %rcx
+	incl	XPTILAB_PCPU_VEC_COUNT(%rsi, %rcx, 4)
+	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
+	jne	.Lend_session
+	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rax
 	movq	%rax, %cr3
-	incq	XPTILAB_PCPU_EVENTS(%rdx)
-	movq	24(%rsp), %rcx
-	incl	XPTILAB_PCPU_VEC_COUNT(%rdx, %rcx, 4)
-1:
-	movq	24(%rsp), %rcx
+	jmp	.Lforward
+
+.Lend_session:
+	LEAVE_SESSION %rsi
+	movq	32(%rsp), %rcx
+	incl	XPTILAB_PCPU_SESS_VEC(%rsi, %rcx, 4)
+	cmpq	$X86_TRAP_UD, %rcx
+	jne	4f
+	testb	$3, 48(%rsp)
+	jz	.Lforward
+	popq	%rsi			/* #UD (syscall): run it again */
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	addq	$8, %rsp
+	iretq
+4:	cmpq	$X86_TRAP_GP, %rcx
+	jne	.Lforward
+	testb	$3, 56(%rsp)
+	jz	.Lforward
+	popq	%rsi			/* #GP (sysenter): run it again */
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	addq	$16, %rsp
+	iretq
+	int3
+
+.Lforward:
+	movq	32(%rsp), %rcx
 	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), %rdx
 	movq	XPTILAB_GLOBAL_ORIG(%rdx, %rcx, 8), %rax
-	movq	%rax, 24(%rsp)
+	movq	%rax, 32(%rsp)
+	popq	%rsi
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
@@ -136,25 +216,28 @@ xptilab_stub_common:
 /*
  * The test-vector trampolines: DPL 3 gates that user mode reaches with
  * "int $N". Each emulates one XPTI entry from a guest on the restricted
- * root, with this CPU's shadow root standing in for that root:
+ * root. Outside a session, this CPU's shadow root stands in for that root:
  *
  *   task CR3 -> shadow          (1: the "guest" is on the restricted root)
  *   shadow   -> full            (2: the entry switch) [+ global flush]
- *   ... body with IF=1 ...
+ *   ... body ...
  *   full     -> shadow          (3: the exit switch, global flush)
  *   shadow   -> task CR3        (4: back to the task's own tables)
  *
- * so a round trip holds 4 CR3 writes; with XPTILAB_TRAMP_SWITCH clear it
- * holds none. The interrupt gate keeps IF=0 until after the entry switch
- * and then does the "sti" the Xen change moved there. The trap gate runs
- * with IF=1 from the start and spins for a configurable window on the
- * shadow root before its entry switch: an interrupt in that window is a
- * race hit. Neither swaps GS; both run on the entry stack, which every root
- * maps.
+ * In a session the task already runs on the shadow root, so a round trip
+ * is exactly XPTI's: the entry switch and the exit switch, 2 CR3 writes.
+ * With XPTILAB_TRAMP_SWITCH clear there are no CR3 writes at all.
  *
- * Stack after the prologue: 0 rsi, 8 rdx, 16 rcx, 24 rax, 32 slot,
- * 40 rip, 48 cs, 56 rflags, 64 rsp, 72 ss. The slot carries the task's CR3
- * and, when an interrupt must be replayed, Linux's handler address.
+ * The interrupt gate keeps IF=0 until after the entry switch and then does
+ * the "sti" the Xen change moved there. The trap gate runs with IF=1 from
+ * the start and spins for a configurable window on the shadow root before
+ * its entry switch: an interrupt in that window is a race hit. Neither
+ * swaps GS; both run on the entry stack, which every root maps.
+ *
+ * Stack after the prologue: 0 r8, 8 rsi, 16 rdx, 24 rcx, 32 rax, 40 slot,
+ * 48 rip, 56 cs, 64 rflags, 72 rsp, 80 ss. The slot holds the task's CR3,
+ * or 1 for an entry from a session; when an interrupt is replayed it holds
+ * Linux's handler address. %rsi = this CPU's data page, %r8 = mode.
  */
 .macro TRAMP_PROLOGUE
 	endbr64
@@ -165,31 +248,38 @@ xptilab_stub_common:
 	pushq	%rcx
 	pushq	%rdx
 	pushq	%rsi
-	movl	$__CPUNODE_SEG, %ecx
-	lsl	%ecx, %ecx
-	andl	$VDSO_CPUNODE_MASK, %ecx
-	shll	$PAGE_SHIFT, %ecx
-	leaq	xptilab_entry_start + XPTILAB_AREA_PCPU(%rip), %rdx
-	addq	%rcx, %rdx
-	incq	XPTILAB_PCPU_ENTRIES(%rdx)
-	movq	XPTILAB_PCPU_TMODE(%rdx), %rsi
-	testq	$XPTILAB_TRAMP_SWITCH, %rsi
+	pushq	%r8
+	PCPU_PAGE %rsi
+	incq	XPTILAB_PCPU_ENTRIES(%rsi)
+	movq	XPTILAB_PCPU_TMODE(%rsi), %r8
+	testq	$XPTILAB_TRAMP_SWITCH, %r8
 	jz	.Ltramp_out
-	/* rcx = the full root: the task's CR3 without its PTI user bits */
 	movq	%cr3, %rax
-	movq	%rax, 32(%rsp)
-	movq	XPTILAB_PCPU_KCR3_CLEAR(%rdx), %rcx
+	movq	%rax, %rdx
+	andq	$PAGE_MASK, %rdx
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rdx
+	jne	.Lfrom_task\@
+	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
+	je	.Lfrom_task\@
+	movq	$1, 40(%rsp)		/* from a session: already on shadow */
+	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rcx
+	jmp	.Lready\@
+.Lfrom_task\@:
+	/* rcx = the full root: the task's CR3 without its PTI user bits */
+	movq	%rax, 40(%rsp)
+	movq	XPTILAB_PCPU_KCR3_CLEAR(%rsi), %rcx
 	notq	%rcx
 	andq	%rax, %rcx
-	orq	XPTILAB_PCPU_KCR3_SET(%rdx), %rcx
-	movq	%rcx, XPTILAB_PCPU_FULL_CR3(%rdx)
-	movq	XPTILAB_PCPU_SHADOW_CR3(%rdx), %rax
+	orq	XPTILAB_PCPU_KCR3_SET(%rsi), %rcx
+	movq	%rcx, XPTILAB_PCPU_FULL_CR3(%rsi)
+	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
 	movq	%rax, %cr3		/* 1: onto the shadow root */
+.Lready\@:
 .endm
 
-/* Write %rcx to CR3; toggle CR4.PGE around it when \flag is in %rsi. */
+/* Write %rcx to CR3; toggle CR4.PGE around it when \flag is in %r8. */
 .macro SWITCH_CR3 flag
-	testq	$\flag, %rsi
+	testq	$\flag, %r8
 	jz	.Lnoflush\@
 	movq	%cr4, %rax
 	andq	$~X86_CR4_PGE, %rax
@@ -210,7 +300,7 @@ xptilab_tramp_start:
 	.globl xptilab_tramp_gate
 xptilab_tramp_gate:
 	TRAMP_PROLOGUE
-	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* 2: entry switch, IF=0 */
+	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* entry switch, IF=0 */
 	sti				/* the sti moved after the switch */
 	nop
 	cli
@@ -219,27 +309,60 @@ xptilab_tramp_gate:
 	.globl xptilab_tramp_trap
 xptilab_tramp_trap:
 	TRAMP_PROLOGUE
-	movq	XPTILAB_PCPU_TWINDOW(%rdx), %rax
+	movq	XPTILAB_PCPU_TWINDOW(%rsi), %rax
 1:	testq	%rax, %rax		/* the window: IF=1 on the shadow root */
 	jz	2f
 	decq	%rax
 	jmp	1b
-2:	movq	XPTILAB_PCPU_FULL_CR3(%rdx), %rcx
-	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* 2: entry switch */
+2:	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rcx
+	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* entry switch */
 	nop
 	cli
 	/* fall through */
 
 .Ltramp_exit:
-	movq	XPTILAB_PCPU_SHADOW_CR3(%rdx), %rcx
+	cmpq	$1, 40(%rsp)
+	jne	.Lexit_task
+	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
+	je	.Lexit_gone
+	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
+	jne	.Ltramp_out
+	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rcx
+	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_EXIT	/* exit switch, back in session */
+	jmp	.Ltramp_out
+.Lexit_gone:				/* an NMI or the like ended the session */
+	movq	XPTILAB_PCPU_SESS_TASK_CR3(%rsi), %rax
+	movq	%rax, %cr3
+	jmp	.Ltramp_out
+.Lexit_task:
+	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rcx
 	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_EXIT	/* 3: exit switch */
-	movq	32(%rsp), %rax
+	movq	40(%rsp), %rax
 	movq	%rax, %cr3		/* 4: back to the task's tables */
+
+/*
+ * Every way out, with IF=0. A session survives only if no interrupt is
+ * waiting and the shadow root is still in CR3; otherwise it ends here, so
+ * that Linux never sees a session's MSRs or its shadow root.
+ */
 .Ltramp_out:
 	cli
-	movq	XPTILAB_PCPU_PENDING(%rdx), %rcx
-	testq	%rcx, %rcx
-	jnz	.Ltramp_replay
+	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
+	je	2f
+	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
+	jne	1f
+	movq	%cr3, %rax
+	andq	$PAGE_MASK, %rax
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
+	je	.Ltramp_iret
+1:	LEAVE_SESSION %rsi
+	movq	XPTILAB_PCPU_PENDING(%rsi), %rcx	/* ended by it */
+	jrcxz	2f
+	incl	XPTILAB_PCPU_SESS_VEC - 4(%rsi, %rcx, 4)
+2:	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
+	jne	.Ltramp_replay
+.Ltramp_iret:
+	popq	%r8
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
@@ -250,16 +373,103 @@ xptilab_tramp_trap:
 
 	/* Deliver the deferred interrupt as if it came from user mode now. */
 .Ltramp_replay:
-	movq	$0, XPTILAB_PCPU_PENDING(%rdx)
+	movq	XPTILAB_PCPU_PENDING(%rsi), %rcx
+	movq	$0, XPTILAB_PCPU_PENDING(%rsi)
 	decq	%rcx
 	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), %rax
 	movq	XPTILAB_GLOBAL_ORIG(%rax, %rcx, 8), %rax
-	movq	%rax, 32(%rsp)
+	movq	%rax, 40(%rsp)
+	popq	%r8
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
 	ret
+	int3
+
+/*
+ * The session vector: "int $N" from a task that armed a session on this
+ * CPU moves it onto the shadow root, as a PV guest runs on Xen's root_pgt.
+ * Returns in %rax this CPU's count of session exits (every other register
+ * is preserved), or -1 when the CPU is not armed for this task's page
+ * tables. From inside a session it changes nothing and returns the count.
+ *
+ * On the way in: syscall must not reach Linux's entry code on a shadow
+ * root, so EFER.SCE is cleared (syscall raises #UD) and so is SYSENTER_CS
+ * (sysenter raises #GP); the stubs end the session on those faults and
+ * re-execute the instruction on the task's own tables. On the full root,
+ * the task's current top-level user entries are copied into the shadow
+ * root (Xen copies a guest's L4 the same way), so a session never starts
+ * on a stale mirror. The last CR3 write is followed only by pops and
+ * iretq: an NMI there ends the session in the stub and iretq then returns
+ * on the task's own tables, a consistent state either way.
+ */
+	.globl xptilab_tramp_session
+xptilab_tramp_session:
+	endbr64
+	testb	$3, 8(%rsp)
+	jz	.Ltramp_kernel
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	PCPU_PAGE %r8
+	movq	%cr3, %rax
+	movq	%rax, %rdx
+	andq	$PAGE_MASK, %rdx
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%r8), %rdx
+	je	.Lsession_count
+	movq	XPTILAB_PCPU_SESS_PGD(%r8), %rcx
+	testq	%rcx, %rcx
+	jz	.Lsession_refuse
+	cmpq	%rcx, %rdx
+	jne	.Lsession_refuse
+	movq	%rax, XPTILAB_PCPU_SESS_TASK_CR3(%r8)
+	movq	XPTILAB_PCPU_KCR3_CLEAR(%r8), %rcx
+	notq	%rcx
+	andq	%rax, %rcx
+	orq	XPTILAB_PCPU_KCR3_SET(%r8), %rcx
+	movq	%rcx, XPTILAB_PCPU_FULL_CR3(%r8)
+	movq	%rcx, %cr3		/* full root: the pgds are reachable */
+	cld
+	movq	XPTILAB_PCPU_SESS_PGD_VA(%r8), %rsi
+	movq	XPTILAB_PCPU_SHADOW_VA(%r8), %rdi
+	movl	$XPTILAB_USER_PGDS, %ecx
+	rep movsq
+	movl	$MSR_EFER, %ecx
+	rdmsr
+	movl	%eax, XPTILAB_PCPU_SAVED_EFER(%r8)
+	movl	%edx, XPTILAB_PCPU_SAVED_EFER+4(%r8)
+	andl	$~EFER_SCE, %eax
+	wrmsr
+	movl	$MSR_IA32_SYSENTER_CS, %ecx
+	rdmsr
+	movl	%eax, XPTILAB_PCPU_SAVED_SYSCS(%r8)
+	movl	%edx, XPTILAB_PCPU_SAVED_SYSCS+4(%r8)
+	xorl	%eax, %eax
+	xorl	%edx, %edx
+	wrmsr
+	rdtsc
+	shlq	$32, %rdx
+	orq	%rdx, %rax
+	movq	%rax, XPTILAB_PCPU_SESS_TSC(%r8)
+	incq	XPTILAB_PCPU_SESS_ENTERS(%r8)
+	movq	$1, XPTILAB_PCPU_IN_SESSION(%r8)
+	movq	XPTILAB_PCPU_SHADOW_CR3(%r8), %rax
+	movq	%rax, %cr3		/* the task now runs on the shadow root */
+.Lsession_count:
+	movq	XPTILAB_PCPU_SESS_EXITS(%r8), %rax
+	jmp	1f
+.Lsession_refuse:
+	incq	XPTILAB_PCPU_SESS_REFUSED(%r8)
+	movq	$-1, %rax
+1:	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	iretq
 	int3
 
 .Ltramp_kernel:

@@ -143,9 +143,12 @@ static int build_idts(void)
 		tmpl[v].bits.type = GATE_INTERRUPT;
 		gate_set_offset(&tmpl[v], stub_addr(v));
 	}
-	if (xptilab_vector_gate == xptilab_vector_trap) {
-		pr_err("vector_gate and vector_trap must differ (both %#x)\n",
-		       xptilab_vector_gate);
+	if (xptilab_vector_gate == xptilab_vector_trap ||
+	    xptilab_vector_gate == xptilab_vector_session ||
+	    xptilab_vector_trap == xptilab_vector_session) {
+		pr_err("vector_gate, vector_trap and vector_session must differ (%#x, %#x, %#x)\n",
+		       xptilab_vector_gate, xptilab_vector_trap,
+		       xptilab_vector_session);
 		return -EINVAL;
 	}
 	if (set_test_gate(tmpl, linux_idt, xptilab_vector_gate, GATE_INTERRUPT,
@@ -153,7 +156,11 @@ static int build_idts(void)
 			  "vector_gate") ||
 	    set_test_gate(tmpl, linux_idt, xptilab_vector_trap, GATE_TRAP,
 			  (const char *)tramp_addr(xptilab_tramp_trap),
-			  "vector_trap"))
+			  "vector_trap") ||
+	    set_test_gate(tmpl, linux_idt, xptilab_vector_session,
+			  GATE_INTERRUPT,
+			  (const char *)tramp_addr(xptilab_tramp_session),
+			  "vector_session"))
 		return -EINVAL;
 	for_each_possible_cpu(cpu)
 		if (cpu)
@@ -196,6 +203,7 @@ static int xptilab_cpu_online(unsigned int cpu)
 
 static int xptilab_cpu_offline(unsigned int cpu)
 {
+	WRITE_ONCE(pcpu_pages[cpu]->sess_pgd, 0);
 	local_irq_disable();
 	restore_idt(cpu);
 	local_irq_enable();

@@ -108,13 +108,12 @@ static void flush_global(void)
 	asm volatile("mov %0, %%cr4" : : "r" (cr4) : "memory");
 }
 
-static void ipi_handler(void *arg)
+/* What each variant's handler does on its CPU (IRQs off). */
+void xptilab_sync_local(unsigned int variant)
 {
-	struct ipi_ctx *c = arg;
 	unsigned int cpu = smp_processor_id();
-	u64 t0 = rdtsc_ordered();
 
-	switch (c->variant) {
+	switch (variant) {
 	case XPTILAB_IPI_SYNC:
 		xptilab_shadow_sync_user(cpu);
 		break;
@@ -133,6 +132,15 @@ static void ipi_handler(void *arg)
 	default:
 		break;
 	}
+}
+
+static void ipi_handler(void *arg)
+{
+	struct ipi_ctx *c = arg;
+	unsigned int cpu = smp_processor_id();
+	u64 t0 = rdtsc_ordered();
+
+	xptilab_sync_local(c->variant);
 	c->handler[c->slot[cpu] * c->iterations + c->iter] = rdtsc_ordered() - t0;
 	xptilab_pcpu(cpu)->ipi_handled[c->variant]++;
 }
@@ -262,8 +270,9 @@ long xptilab_ioc_run_ipi(void __user *uarg, const void *owner)
 		goto unlock;
 	}
 	if (r.variant != XPTILAB_IPI_EMPTY)
-		xptilab_mirror_set(current->mm, owner);
-	ret = ipi_run(&r, c, mask, latency);
+		ret = xptilab_mirror_set(current->mm, owner);
+	if (!ret)
+		ret = ipi_run(&r, c, mask, latency);
 unlock:
 	cpus_read_unlock();
 	mutex_unlock(&xptilab_run_lock);

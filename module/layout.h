@@ -24,6 +24,9 @@
 #define XPTILAB_AREA_IDT	0x500000	/* per-CPU IDT pages, RO NX */
 #define XPTILAB_AREA_SIZE	0x900000
 
+/* Top-level entries of the user half: the lower half of the address space. */
+#define XPTILAB_USER_PGDS	256
+
 /* Stubs: one per vector, 16 bytes apart, at the start of the text. */
 #define XPTILAB_STUB_SIZE	16
 
@@ -40,8 +43,22 @@
 #define XPTILAB_PCPU_RACE_HITS	72	/* IRQs at CPL 0 on the shadow root */
 #define XPTILAB_PCPU_DEFERRED	80	/* IRQs in a trampoline on the full root */
 #define XPTILAB_PCPU_ENTRIES	88	/* test-vector entries from user mode */
+#define XPTILAB_PCPU_IN_SESSION	96	/* 1 while a task runs on the shadow root */
+#define XPTILAB_PCPU_SESS_TASK_CR3 104	/* the session task's own CR3 */
+#define XPTILAB_PCPU_SESS_PGD	112	/* armed: phys. of the task's user pgd */
+#define XPTILAB_PCPU_SESS_TSC	120	/* TSC at session entry */
 #define XPTILAB_PCPU_VEC_COUNT	128	/* u32[256]: shadow-root entries by vector */
 #define XPTILAB_PCPU_RACE_VEC	1152	/* u32[256]: race hits by vector */
+#define XPTILAB_PCPU_SAVED_EFER	2176	/* EFER outside sessions */
+#define XPTILAB_PCPU_SAVED_SYSCS 2184	/* SYSENTER_CS outside sessions */
+#define XPTILAB_PCPU_SESS_ENTERS 2192
+#define XPTILAB_PCPU_SESS_EXITS	2200
+#define XPTILAB_PCPU_SESS_TICKS	2208	/* total TSC ticks spent in sessions */
+#define XPTILAB_PCPU_SESS_REFUSED 2216	/* session vector used while not armed */
+#define XPTILAB_PCPU_SESS_PGD_VA 2224	/* kernel VA of the task's user pgd */
+#define XPTILAB_PCPU_SHADOW_VA	2232	/* kernel VA of this CPU's shadow root */
+#define XPTILAB_PCPU_SESS_VEC	2240	/* u32[256]: session exits by vector */
+#define XPTILAB_PCPU_SESS_HIST	3264	/* u32[64]: durations, log2 buckets */
 
 /* Trampoline modes (struct xptilab_pcpu.tmode) */
 #define XPTILAB_TRAMP_SWITCH	1	/* shadow -> full ... full -> shadow */
@@ -80,9 +97,22 @@ struct xptilab_pcpu {
 	u64 race_hits;
 	u64 deferred;
 	u64 entries;
-	u64 pad[4];
+	u64 in_session;
+	u64 sess_task_cr3;
+	u64 sess_pgd;
+	u64 sess_tsc;
 	u32 vec_count[256];
 	u32 race_vec[256];
+	u64 saved_efer;
+	u64 saved_syscs;
+	u64 sess_enters;
+	u64 sess_exits;
+	u64 sess_ticks;
+	u64 sess_refused;
+	u64 sess_pgd_va;
+	u64 shadow_va;
+	u32 sess_vec[256];
+	u32 sess_hist[64];
 	u64 ipi_handled[8];	/* C only: IPI handlers run, by variant */
 };
 
@@ -119,11 +149,22 @@ struct xptilab_loop {
 			     XPTILAB_PCPU_ENTRIES);			\
 		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, pending) !=	\
 			     XPTILAB_PCPU_PENDING);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, sess_tsc) !=	\
+			     XPTILAB_PCPU_SESS_TSC);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, saved_efer) != \
+			     XPTILAB_PCPU_SAVED_EFER);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, shadow_va) !=	\
+			     XPTILAB_PCPU_SHADOW_VA);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, sess_vec) !=	\
+			     XPTILAB_PCPU_SESS_VEC);			\
+		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, sess_hist) !=	\
+			     XPTILAB_PCPU_SESS_HIST);			\
 		BUILD_BUG_ON(sizeof(struct xptilab_pcpu) > PAGE_SIZE);	\
 		BUILD_BUG_ON(offsetof(struct xptilab_loop, probe) !=	\
 			     XPTILAB_LOOP_PROBE);			\
 		BUILD_BUG_ON(offsetof(struct xptilab_loop, mode) !=	\
 			     XPTILAB_LOOP_MODE);			\
+		BUILD_BUG_ON(PTRS_PER_PGD != 2 * XPTILAB_USER_PGDS);	\
 		BUILD_BUG_ON(XPTILAB_AREA_PCPU +				\
 			     XPTILAB_MAX_CPUS * PAGE_SIZE > XPTILAB_AREA_IDT); \
 		BUILD_BUG_ON(XPTILAB_AREA_IDT +				\

@@ -74,3 +74,12 @@ static const struct xptilab_int_param vector_trap_p = {
 module_param_cb(vector_trap, &xptilab_int_ops, (void *)&vector_trap_p, 0444);
 MODULE_PARM_DESC(vector_trap,
 		 "DPL-3 trap-gate test vector (free: 0x16-0x1b, 0x1f) [default 0x18]");
+
+int xptilab_vector_session = 0x19;
+static const struct xptilab_int_param vector_session_p = {
+	.val = &xptilab_vector_session, .min = 0, .max = 255,
+};
+module_param_cb(vector_session, &xptilab_int_ops, (void *)&vector_session_p,
+		0444);
+MODULE_PARM_DESC(vector_session,
+		 "DPL-3 session-entry vector (free: 0x16-0x1b, 0x1f) [default 0x19]");

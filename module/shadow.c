@@ -34,8 +34,6 @@
 #include "xptilab.h"
 
 #define XPTILAB_MAX_CLONES	(XPTILAB_TEXT_MAX / PAGE_SIZE + 1)
-/* Top-level entries of the user half: the lower half of the address space. */
-#define XPTILAB_USER_PGDS	(PTRS_PER_PGD / 2)
 #define XPTILAB_MAX_TABLES	32
 
 struct xptilab_clone {
@@ -247,6 +245,7 @@ int xptilab_shadow_build(unsigned int cpu)
 		ret = shadow_clone(sh, (unsigned long)pcpu);
 	if (ret)
 		goto fail;
+	WRITE_ONCE(pcpu->shadow_va, (u64)sh->pgd);
 	WRITE_ONCE(pcpu->shadow_cr3, __pa(sh->pgd));
 	shadows[cpu] = sh;
 	return 0;
@@ -263,6 +262,7 @@ void xptilab_shadow_free(unsigned int cpu)
 	if (!sh)
 		return;
 	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_cr3, 0);
+	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_va, 0);
 	shadows[cpu] = NULL;
 	shadow_destroy(sh);
 }
@@ -331,6 +331,8 @@ static void clear_user_half(void *unused)
 {
 	struct xptilab_shadow *sh = shadows[smp_processor_id()];
 
+	/* An IPI ended any session here; none may start again. */
+	WRITE_ONCE(xptilab_pcpu(smp_processor_id())->sess_pgd, 0);
 	if (sh)
 		memset(sh->pgd, 0, XPTILAB_USER_PGDS * sizeof(pgd_t));
 	__flush_tlb_all();
@@ -341,17 +343,30 @@ static void clear_user_half(void *unused)
  * shadow root's user half first when the source changes. Process context,
  * under the run lock and the hotplug read lock.
  */
-void xptilab_mirror_set(struct mm_struct *mm, const void *owner)
+int xptilab_mirror_set(struct mm_struct *mm, const void *owner)
 {
+	unsigned int cpu;
+
 	if (mirror_mm == mm) {
 		mirror_owner = owner;
-		return;
+		return 0;
 	}
+	/* Another task's sessions keep the mirror. */
+	for_each_possible_cpu(cpu)
+		if (mirror_mm && READ_ONCE(xptilab_pcpu(cpu)->sess_pgd))
+			return -EBUSY;
 	xptilab_mirror_clear();
 	mmget(mm);
 	mirror_mm = mm;
 	mirror_pid = task_tgid_vnr(current);
 	mirror_owner = owner;
+	return 0;
+}
+
+/* The mirror source's top-level table as user mode sees it, or NULL. */
+pgd_t *xptilab_mirror_user_pgd(void)
+{
+	return mirror_mm ? user_pgd(mirror_mm) : NULL;
 }
 
 /* Empty every user half and drop the mm. Run lock and hotplug lock held. */

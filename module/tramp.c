@@ -8,6 +8,8 @@
 
 #include <linux/cpu.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <asm/tlbflush.h>
@@ -123,4 +125,124 @@ long xptilab_ioc_counters(void __user *uarg)
 	if (copy_to_user(uarg, &c, sizeof(c)))
 		return -EFAULT;
 	return 0;
+}
+
+/* ---- sessions ---- */
+
+static void session_sync(void *arg)
+{
+	xptilab_sync_local(*(unsigned int *)arg);
+}
+
+static long session_start(const struct xptilab_session *s, const void *owner)
+{
+	struct xptilab_pcpu *p = xptilab_pcpu(s->cpu);
+	unsigned int variant = XPTILAB_IPI_SYNC;
+	pgd_t *pgd;
+	long ret;
+
+	ret = xptilab_mirror_set(current->mm, owner);
+	if (ret) {
+		pr_info_ratelimited("session: another process has sessions\n");
+		return ret;
+	}
+	/* Every shadow root mirrors the caller from now on. */
+	on_each_cpu(session_sync, &variant, 1);
+	pgd = xptilab_mirror_user_pgd();
+	WRITE_ONCE(p->sess_pgd_va, (u64)pgd);
+	WRITE_ONCE(p->sess_pgd, __pa(pgd));
+	return 0;
+}
+
+long xptilab_ioc_session(void __user *uarg, const void *owner)
+{
+	struct xptilab_session s;
+	unsigned int variant;
+	long ret;
+
+	ret = xptilab_copy_arg(&s, sizeof(s), uarg);
+	if (ret)
+		return ret;
+	if (!xptilab_zeroed(s.reserved, sizeof(s.reserved)) || s.pad ||
+	    s.vector || s.op >= XPTILAB_SESSION_NR_OPS) {
+		pr_info_ratelimited("session: bad op %u or nonzero reserved fields\n",
+				    s.op);
+		return -EINVAL;
+	}
+	variant = s.variant;
+	if (s.op == XPTILAB_SESSION_SYNC ? (variant != XPTILAB_IPI_SYNC &&
+					    variant != XPTILAB_IPI_FLUSH)
+					 : variant != 0) {
+		pr_info_ratelimited("session: bad variant %u for op %u\n",
+				    variant, s.op);
+		return -EINVAL;
+	}
+	if (mutex_lock_interruptible(&xptilab_run_lock))
+		return -EINTR;
+	cpus_read_lock();
+	if (s.cpu >= nr_cpu_ids || !cpu_online(s.cpu) ||
+	    current->nr_cpus_allowed != 1 ||
+	    !cpumask_test_cpu(s.cpu, current->cpus_ptr)) {
+		pr_info_ratelimited("session: pin the caller to online cpu %u first\n",
+				    s.cpu);
+		ret = -EINVAL;
+		goto out;
+	}
+	switch (s.op) {
+	case XPTILAB_SESSION_START:
+		ret = session_start(&s, owner);
+		break;
+	case XPTILAB_SESSION_STOP:
+		WRITE_ONCE(xptilab_pcpu(s.cpu)->sess_pgd, 0);
+		break;
+	default:
+		/* Only the mirrored task refreshes the mirror. */
+		ret = xptilab_mirror_set(current->mm, owner);
+		if (!ret)
+			on_each_cpu(session_sync, &variant, 1);
+		break;
+	}
+out:
+	cpus_read_unlock();
+	mutex_unlock(&xptilab_run_lock);
+	if (ret)
+		return ret;
+	s.vector = xptilab_vector_session;
+	if (copy_to_user(uarg, &s, sizeof(s)))
+		return -EFAULT;
+	return 0;
+}
+
+long xptilab_ioc_session_stats(void __user *uarg)
+{
+	struct xptilab_session_stats *st;
+	const struct xptilab_pcpu *p;
+	long ret;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ret = xptilab_copy_arg(st, sizeof(*st), uarg);
+	if (ret)
+		goto out;
+	ret = -EINVAL;
+	if (!xptilab_zeroed(st->reserved, sizeof(st->reserved)))
+		goto out;
+	if (st->cpu >= nr_cpu_ids || !cpu_possible(st->cpu)) {
+		pr_info_ratelimited("session: cpu %u does not exist\n", st->cpu);
+		goto out;
+	}
+	p = xptilab_pcpu(st->cpu);
+	st->enters = READ_ONCE(p->sess_enters);
+	st->exits = READ_ONCE(p->sess_exits);
+	st->refused = READ_ONCE(p->sess_refused);
+	st->ticks = READ_ONCE(p->sess_ticks);
+	BUILD_BUG_ON(sizeof(st->exits_by_vector) != sizeof(p->sess_vec));
+	BUILD_BUG_ON(sizeof(st->duration_log2) != sizeof(p->sess_hist));
+	memcpy(st->exits_by_vector, p->sess_vec, sizeof(p->sess_vec));
+	memcpy(st->duration_log2, p->sess_hist, sizeof(p->sess_hist));
+	ret = copy_to_user(uarg, st, sizeof(*st)) ? -EFAULT : 0;
+out:
+	kfree(st);
+	return ret;
 }

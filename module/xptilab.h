@@ -9,7 +9,10 @@
 #include <asm/pgtable_types.h>
 #include <uapi/xptilab.h>
 
-#define XPTILAB_VERSION "0.1.0"
+/* Set by module/Kbuild from the top-level VERSION file. */
+#ifndef XPTILAB_VERSION
+#define XPTILAB_VERSION "unknown"
+#endif
 
 struct seq_file;
 struct xptilab_pcpu;
@@ -18,12 +21,14 @@ struct xptilab_loop;
 /* entry.S */
 extern const char xptilab_entry_start[], xptilab_entry_end[];
 extern const char xptilab_tramp_gate[], xptilab_tramp_trap[];
+extern const char xptilab_tramp_session[];
 u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l);
 
 /* params.c: module parameters, range-checked at load */
 extern int xptilab_clone_global;
 extern int xptilab_vector_gate;
 extern int xptilab_vector_trap;
+extern int xptilab_vector_session;
 
 /* main.c: every page the module allocates is counted */
 extern atomic_long_t xptilab_pages;
@@ -61,7 +66,8 @@ int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu);
 unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu);
 struct mm_struct;
 void xptilab_shadow_sync_user(unsigned int cpu);
-void xptilab_mirror_set(struct mm_struct *mm, const void *owner);
+int xptilab_mirror_set(struct mm_struct *mm, const void *owner);
+pgd_t *xptilab_mirror_user_pgd(void);
 void xptilab_mirror_clear(void);
 void xptilab_mirror_release(const void *owner);
 
@@ -71,6 +77,9 @@ long xptilab_ioc_run_cr3(void __user *uarg);
 /* tramp.c: trampoline configuration and counters */
 long xptilab_ioc_entry_config(void __user *uarg);
 long xptilab_ioc_counters(void __user *uarg);
+long xptilab_ioc_session(void __user *uarg, const void *owner);
+long xptilab_ioc_session_stats(void __user *uarg);
+void xptilab_sync_local(unsigned int variant);
 
 /* ipi.c: IPIs */
 long xptilab_ioc_storm(void __user *uarg);

@@ -14,7 +14,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define XPTILAB_ABI_VERSION	4
+#define XPTILAB_ABI_VERSION	5
 #define XPTILAB_DEVICE		"/dev/xptilab"
 #define XPTILAB_IOC_MAGIC	0xb9
 
@@ -200,5 +200,52 @@ struct xptilab_storm {
 };
 
 #define XPTILAB_IOC_STORM	_IOWR(XPTILAB_IOC_MAGIC, 0x04, struct xptilab_storm)
+
+/*
+ * Sessions: a task pinned to a CPU runs in user mode on that CPU's shadow
+ * root, as a PV guest runs on Xen's root_pgt. START arms the caller's CPU
+ * for the caller's page tables (the caller must be pinned there) and
+ * returns the session vector; "int $vector" then enters the session and
+ * returns in rax the CPU's count of session exits (-1 if not armed). Test
+ * vector entries keep the session; every other entry ends it before Linux
+ * runs. STOP disarms the caller's CPU. SYNC refreshes every CPU's shadow
+ * root from the caller's top-level user entries with the SYNC or FLUSH IPI
+ * of the ipi experiment ('variant'). Sessions end when the descriptor that
+ * started them is closed, and another process cannot start sessions
+ * meanwhile (EBUSY).
+ */
+enum xptilab_session_op {
+	XPTILAB_SESSION_START = 0,
+	XPTILAB_SESSION_STOP = 1,
+	XPTILAB_SESSION_SYNC = 2,
+	XPTILAB_SESSION_NR_OPS
+};
+
+struct xptilab_session {
+	__u32 size;		/* in: sizeof(struct xptilab_session) */
+	__u32 cpu;		/* in: the caller's CPU (pin first) */
+	__u32 op;		/* in: enum xptilab_session_op */
+	__u32 variant;		/* in: SYNC: XPTILAB_IPI_SYNC or _FLUSH, else 0 */
+	__u32 vector;		/* out: the session vector */
+	__u32 pad;		/* in: zero */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_SESSION	_IOWR(XPTILAB_IOC_MAGIC, 0x06, struct xptilab_session)
+
+/* How sessions ended on a CPU; monotonic while the module is loaded. */
+struct xptilab_session_stats {
+	__u32 size;		/* in: sizeof(struct xptilab_session_stats) */
+	__u32 cpu;		/* in: possible CPU */
+	__u64 enters;		/* sessions entered */
+	__u64 exits;		/* sessions ended */
+	__u64 refused;		/* session vector used while not armed */
+	__u64 ticks;		/* TSC ticks spent in sessions */
+	__u32 exits_by_vector[256];	/* the entry that ended each session */
+	__u32 duration_log2[64];	/* sessions by floor(log2(ticks)) */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_SESSION_STATS _IOWR(XPTILAB_IOC_MAGIC, 0x07, struct xptilab_session_stats)
 
 #endif /* _UAPI_XPTILAB_H */
