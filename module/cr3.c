@@ -156,6 +156,9 @@ static long cr3_validate(const struct xptilab_cr3_run *r)
 
 	if (!xptilab_zeroed(r->reserved, sizeof(r->reserved)) || r->flags)
 		return CR3_INVAL("reserved fields and flags must be zero");
+	/* Before anything indexes per-CPU data with it. */
+	if (r->cpu >= nr_cpu_ids || !cpu_possible(r->cpu))
+		return CR3_INVAL("cpu %u does not exist", r->cpu);
 	if (r->variant >= XPTILAB_CR3_NR_VARIANTS)
 		return CR3_INVAL("unknown variant %u", r->variant);
 	if (!r->iterations || r->iterations > XPTILAB_MAX_ITERATIONS)
