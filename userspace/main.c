@@ -19,6 +19,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "info", cmd_info, "[--json]", "kernel, CPU and module facts" },
+	{ "cr3", cmd_cr3, "[OPTIONS]", "cost of full -> shadow -> full round trips" },
+	{ "entry", cmd_entry, "[OPTIONS]", "cost of user-triggered entry round trips" },
+	{ "race", cmd_race, "[OPTIONS]", "race hits: interrupt vs trap gate under an IPI storm" },
+	{ "ipi", cmd_ipi, "[OPTIONS]", "sync vs flush IPIs by target count and NUMA distance" },
 };
 
 void xptilab_err(const char *fmt, ...)
@@ -37,9 +41,9 @@ static int usage(FILE *out, int status)
 {
 	fprintf(out, "usage: xptilab COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-5s %-10s %s\n", commands[i].name,
+		fprintf(out, "  %-7s %-13s %s\n", commands[i].name,
 			commands[i].args, commands[i].summary);
-	fprintf(out, "  %-5s %-10s %s\n", "help", "", "this text");
+	fprintf(out, "  %-7s %-13s %s\n", "help", "", "this text");
 	fprintf(out, "\n  --version        print the version and the ABI version\n");
 	return status;
 }

@@ -175,9 +175,12 @@ static void print_csv(const struct report *r, FILE *out)
 			res->skipped);
 		csv_reason(out, res->skipped ? res->reason : "");
 		fputc(',', out);
-		for (size_t k = 0; k < res->nextra; k++)
-			fprintf(out, "%s%s=%g", k ? ";" : "", res->extra[k].key,
-				res->extra[k].val);
+		for (size_t k = 0; k < res->nextra; k++) {
+			double v = res->extra[k].val;
+
+			fprintf(out, v == (double)(long long)v ? "%s%s=%.0f" : "%s%s=%g",
+				k ? ";" : "", res->extra[k].key, v);
+		}
 		fputc('\n', out);
 	}
 }

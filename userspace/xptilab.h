@@ -3,6 +3,8 @@
 #ifndef XPTILAB_TOOL_H
 #define XPTILAB_TOOL_H
 
+#include <stdbool.h>
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit statuses of the tool. */
@@ -21,5 +23,9 @@ void info_json(struct json *j, const char *key,
 
 /* Subcommands: argv[0] is the subcommand's name; they return the exit status. */
 int cmd_info(int argc, char **argv);
+int cmd_cr3(int argc, char **argv);
+int cmd_entry(int argc, char **argv);
+int cmd_race(int argc, char **argv);
+int cmd_ipi(int argc, char **argv);
 
 #endif /* XPTILAB_TOOL_H */

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What entry_test and race_test share: configuring the test vectors on a
+ * CPU, reading its counters, the debugfs audit, pinning, and a clock.
+ * Include after kselftest_harness.h and helpers.h.
+ */
+#ifndef XPTILAB_SELFTESTS_ENTRY_HELPERS_H
+#define XPTILAB_SELFTESTS_ENTRY_HELPERS_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "trigger.h"
+
+#define DEBUGFS_AUDIT	"/sys/kernel/debug/xptilab/audit"
+
+/* A "# " diagnostic line that survives the test child's _exit(). */
+#define DIAG(fmt, ...) do { \
+	ksft_print_msg(fmt, ##__VA_ARGS__); \
+	fflush(stdout); \
+} while (0)
+
+/* XPTILAB_IOC_ENTRY_CONFIG; returns ioctl()'s result, errno set. */
+static inline int entry_config(int fd, int cpu, unsigned int mode,
+			       unsigned int window,
+			       struct xptilab_entry_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->cpu = cpu;
+	c->mode = mode;
+	c->window = window;
+	return ioctl(fd, XPTILAB_IOC_ENTRY_CONFIG, c);
+}
+
+static inline int entry_reset(int fd, int cpu)
+{
+	struct xptilab_entry_config c;
+
+	return entry_config(fd, cpu, XPTILAB_ENTRY_GATE, 0, &c);
+}
+
+static inline int get_counters(int fd, int cpu, struct xptilab_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->size = sizeof(*c);
+	c->cpu = cpu;
+	return ioctl(fd, XPTILAB_IOC_COUNTERS, c);
+}
+
+static inline int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The debugfs audit's text into buf; true when it is exactly "ok\n". */
+static inline bool audit_ok(char *buf, size_t size)
+{
+	FILE *f = fopen(DEBUGFS_AUDIT, "re");
+	size_t len;
+
+	if (!f) {
+		snprintf(buf, size, "%s: %s", DEBUGFS_AUDIT, strerror(errno));
+		return false;
+	}
+	len = fread(buf, 1, size - 1, f);
+	buf[len] = '\0';
+	fclose(f);
+	return !strcmp(buf, "ok\n");
+}
+
+/*
+ * Run cmd with popen; its output (truncated) into out. Returns the exit
+ * status, or -1.
+ */
+static inline int run_tool(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "re");
+	size_t len;
+	int status;
+
+	if (!p)
+		return -1;
+	len = fread(out, 1, size - 1, p);
+	out[len] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The tool the selftests run: the sanitizer build when installed. */
+static inline const char *tool_path(void)
+{
+	return access("/usr/bin/xptilab-asan", X_OK) ? "xptilab" :
+	       "/usr/bin/xptilab-asan";
+}
+
+#endif /* XPTILAB_SELFTESTS_ENTRY_HELPERS_H */

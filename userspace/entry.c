@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `xptilab entry`: the cost of one user -> kernel -> user round trip,
+ * timed in user mode around a single entry instruction, per variant:
+ *
+ *   syscall      Linux getppid through `syscall` (baseline)
+ *   int80        Linux getppid through `int $0x80` (ia32; SKIP without it)
+ *   gate         the interrupt-gate test vector, mode GATE: gate + iretq
+ *   xpti         the interrupt gate, mode XPTI: 4 CR3 writes, non-global
+ *                clones, global flush on the exit switch (Xen after
+ *                9d1d31ad94)
+ *   xpti-global  the interrupt gate, mode XPTI_GLOBAL: global clones, global
+ *                flush on both switches (Xen before it)
+ *   trap         the trap-gate test vector, mode XPTI, with --window
+ *
+ * See docs/entry.md for what a round trip holds in each variant.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev.h"
+#include "report.h"
+#include "timing.h"
+#include "tramp.h"
+#include "trigger.h"
+#include "xptilab.h"
+
+#define DEFAULT_CPU		0
+#define CHEAP_ITERATIONS	20000
+#define XPTI_ITERATIONS		10000
+#define MAX_WARMUP		1000
+
+enum kind { K_SYSCALL, K_INT80, K_VECTOR };
+
+static const struct variant {
+	const char *name;
+	enum kind kind;
+	unsigned int mode;	/* K_VECTOR: enum xptilab_entry_mode */
+	bool trap;		/* K_VECTOR: the trap gate, else the interrupt gate */
+	unsigned int iterations;
+} variants[] = {
+	{ "syscall",	 K_SYSCALL, 0, false, CHEAP_ITERATIONS },
+	{ "int80",	 K_INT80, 0, false, CHEAP_ITERATIONS },
+	{ "gate",	 K_VECTOR, XPTILAB_ENTRY_GATE, false, CHEAP_ITERATIONS },
+	{ "xpti",	 K_VECTOR, XPTILAB_ENTRY_XPTI, false, XPTI_ITERATIONS },
+	{ "xpti-global", K_VECTOR, XPTILAB_ENTRY_XPTI_GLOBAL, false, XPTI_ITERATIONS },
+	{ "trap",	 K_VECTOR, XPTILAB_ENTRY_XPTI, true, XPTI_ITERATIONS },
+};
+
+struct run {
+	int fd, cpu;
+	unsigned int iterations;	/* 0: each variant's default */
+	unsigned int window;
+	const struct xptilab_info *info;
+	uint64_t *ovh;			/* pooled timer overhead samples */
+	size_t novh;
+};
+
+/*
+ * n timed samples of op into s[], each preceded by one timer-overhead
+ * sample into o[]; nwarm untimed ops first.
+ */
+#define TIMED_LOOP(op, s, o, n, nwarm) do { \
+	for (size_t w_ = 0; w_ < (nwarm); w_++) { \
+		op; \
+	} \
+	for (size_t i_ = 0; i_ < (n); i_++) { \
+		uint64_t t0_ = tsc_serialized(); \
+		(o)[i_] = tsc_serialized() - t0_; \
+		t0_ = tsc_serialized(); \
+		op; \
+		(s)[i_] = tsc_serialized() - t0_; \
+	} \
+} while (0)
+
+static int time_vector(unsigned int vec, uint64_t *s, uint64_t *o, size_t n,
+		       size_t nwarm)
+{
+	switch (vec) {
+#define CASE_TIME(v) case v: TIMED_LOOP(TRIGGER_INT(v), s, o, n, nwarm); return 0;
+	TRIGGER_FOR_EACH_VECTOR(CASE_TIME)
+#undef CASE_TIME
+	default:
+		return -1;
+	}
+}
+
+static size_t warmup_of(size_t n)
+{
+	return n / 10 < MAX_WARMUP ? n / 10 + 1 : MAX_WARMUP;
+}
+
+/* Linux's own entries: CR3 writes per round trip depend on PTI. */
+static int run_linux(struct run *run, const struct variant *v,
+		     struct result *res, uint64_t *s, size_t n)
+{
+	long want = getppid();
+	uint64_t *o = run->ovh + run->novh;
+
+	res->cr3_writes = run->info->features & XPTILAB_FEAT_PTI ? 2 : 0;
+	res->global_flushes = 0;
+	if (v->kind == K_INT80) {
+		if (!(run->info->features & XPTILAB_FEAT_IA32_EMU)) {
+			result_skip(res, "the kernel has no IA32 emulation (int $0x80)");
+			return 1;
+		}
+		if (trigger_int80_getppid() != want) {
+			xptilab_err("int80: int $0x80 getppid returned the wrong value");
+			return -1;
+		}
+		TIMED_LOOP(trigger_int80_getppid(), s, o, n, warmup_of(n));
+	} else {
+		if (trigger_syscall_getppid() != want) {
+			xptilab_err("syscall: getppid returned the wrong value");
+			return -1;
+		}
+		TIMED_LOOP(trigger_syscall_getppid(), s, o, n, warmup_of(n));
+	}
+	run->novh += n;
+	return 0;
+}
+
+static int run_vector(struct run *run, const struct variant *v,
+		      struct result *res, uint64_t *s, size_t n)
+{
+	struct xptilab_entry_config c;
+	struct xptilab_counters before, after;
+	unsigned int window = v->trap ? run->window : 0;
+	size_t nwarm = warmup_of(n);
+	unsigned int vec;
+	int ret = -1;
+
+	if (tramp_config(run->fd, run->cpu, v->mode, window, &c))
+		goto out;
+	vec = v->trap ? c.vector_trap : c.vector_gate;
+	if (!trigger_vector_ok(vec)) {
+		xptilab_err("%s: the module's vector %#x is not one the tool can raise",
+			    v->name, vec);
+		goto out;
+	}
+	res->cr3_writes = c.cr3_writes;
+	res->global_flushes = c.global_flushes;
+	if (tramp_counters(run->fd, run->cpu, &before))
+		goto out;
+	time_vector(vec, s, run->ovh + run->novh, n, nwarm);
+	if (tramp_counters(run->fd, run->cpu, &after))
+		goto out;
+	run->novh += n;
+
+	result_extra(res, "vector", vec);
+	if (v->trap)
+		result_extra(res, "window", window);
+	result_extra(res, "entries", after.entries - before.entries);
+	result_extra(res, "race_hits", after.race_hits - before.race_hits);
+	result_extra(res, "deferred", after.deferred - before.deferred);
+	if (after.entries - before.entries != n + nwarm) {
+		xptilab_err("%s: the module counted %llu entries on cpu %d, expected %zu",
+			    v->name,
+			    (unsigned long long)(after.entries - before.entries),
+			    run->cpu, n + nwarm);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (tramp_reset(run->fd, run->cpu))
+		ret = -1;
+	return ret;
+}
+
+static int usage(FILE *out, int status)
+{
+	fprintf(out,
+		"usage: xptilab entry [--cpu N] [--iterations N] [--variant V|all]\n"
+		"                     [--window W] [--json|--csv]\n"
+		"  --cpu N         CPU to pin to and configure (default %d)\n"
+		"  --iterations N  samples per variant (default %d for syscall, int80\n"
+		"                  and gate, %d for xpti, xpti-global and trap)\n"
+		"  --variant V     one of:", DEFAULT_CPU, CHEAP_ITERATIONS,
+		XPTI_ITERATIONS);
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
+		fprintf(out, " %s", variants[i].name);
+	fprintf(out, ", or all (default)\n"
+		"  --window W      trap-gate window, spin iterations with IF=1 on the\n"
+		"                  shadow root before the entry switch (default 0)\n"
+		"Samples are TSC ticks around one entry, timer overhead subtracted.\n");
+	return status;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *val)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*val = strtoul(s, &end, 0);
+	return !errno && !*end && *val <= max;
+}
+
+int cmd_entry(int argc, char **argv)
+{
+	enum report_format fmt = REPORT_TABLE;
+	const char *which = "all";
+	struct run run = { .fd = -1, .cpu = DEFAULT_CPU };
+	unsigned long val;
+	bool selected[ARRAY_SIZE(variants)] = { false };
+	uint64_t *samples[ARRAY_SIZE(variants)] = { NULL };
+	size_t nsamples[ARRAY_SIZE(variants)] = { 0 };
+	struct report r;
+	size_t total = 0;
+	int status = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return usage(stdout, 0);
+		if (report_format_arg(a, &fmt))
+			continue;
+		if (!strcmp(a, "--cpu") && parse_uint(next, CPU_SETSIZE - 1, &val)) {
+			run.cpu = val;
+		} else if (!strcmp(a, "--iterations") &&
+			   parse_uint(next, XPTILAB_MAX_ITERATIONS, &val) && val) {
+			run.iterations = val;
+		} else if (!strcmp(a, "--window") &&
+			   parse_uint(next, XPTILAB_MAX_WINDOW, &val)) {
+			run.window = val;
+		} else if (!strcmp(a, "--variant") && next) {
+			which = next;
+		} else {
+			xptilab_err("entry: bad argument '%s'%s%s", a,
+				    next ? " " : "", next ? next : "");
+			return usage(stderr, EXIT_USAGE);
+		}
+		i++;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
+		selected[i] = !strcmp(which, "all") || !strcmp(which, variants[i].name);
+		if (selected[i]) {
+			nsamples[i] = run.iterations ? run.iterations : variants[i].iterations;
+			total += nsamples[i];
+		}
+	}
+	if (!total) {
+		xptilab_err("entry: unknown variant '%s'", which);
+		return usage(stderr, EXIT_USAGE);
+	}
+
+	run.fd = dev_open();
+	if (run.fd < 0)
+		return 1;
+	report_init(&r, "entry", fmt, run.fd, run.cpu);
+	if (!r.has_info)
+		goto out_close;
+	run.info = &r.info;
+	if (timing_pin(run.cpu))
+		goto out_close;
+	run.ovh = calloc(total, sizeof(*run.ovh));
+	if (!run.ovh) {
+		xptilab_err("out of memory");
+		goto out_close;
+	}
+	tramp_arm(run.fd, run.cpu);
+
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
+		const struct variant *v = &variants[i];
+		struct result *res;
+		int ret;
+
+		if (!selected[i])
+			continue;
+		res = report_add(&r, v->name, "cycles");
+		samples[i] = calloc(nsamples[i], sizeof(uint64_t));
+		if (!samples[i]) {
+			xptilab_err("out of memory");
+			goto out;
+		}
+		if (v->kind == K_VECTOR)
+			ret = run_vector(&run, v, res, samples[i], nsamples[i]);
+		else
+			ret = run_linux(&run, v, res, samples[i], nsamples[i]);
+		if (ret < 0)
+			goto out;
+	}
+
+	/* One overhead for the whole run, sampled next to every entry. */
+	if (run.novh) {
+		stats_compute(run.ovh, run.novh, &r.overhead);
+		r.has_overhead = true;
+	}
+	for (size_t i = 0, k = 0; i < ARRAY_SIZE(variants); i++) {
+		struct result *res;
+
+		if (!selected[i])
+			continue;
+		res = &r.results[k++];
+		if (res->skipped)
+			continue;
+		timing_subtract(samples[i], nsamples[i], r.overhead.median);
+		stats_compute(samples[i], nsamples[i], &res->st);
+	}
+	report_print(&r, stdout);
+	status = fflush(stdout) ? 1 : 0;
+out:
+	tramp_disarm();
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
+		free(samples[i]);
+	free(run.ovh);
+out_close:
+	report_free(&r);
+	close(run.fd);
+	return status;
+}
