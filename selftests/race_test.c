@@ -85,12 +85,13 @@ static void on_term(int sig)
 }
 
 /* The storm process: STORM ioctls back to back until SIGTERM. */
-static int storm_loop(FIXTURE_DATA(race) *self)
+static int storm_loop(FIXTURE_DATA(race) *self, const sigset_t *unblock)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 	struct xptilab_storm s;
 
-	if (sigaction(SIGTERM, &sa, NULL) || pin_to(self->storm_cpu))
+	if (sigaction(SIGTERM, &sa, NULL) ||
+	    sigprocmask(SIG_SETMASK, unblock, NULL) || pin_to(self->storm_cpu))
 		return CHILD_SETUP_FAILED;
 	while (!storm_stop) {
 		memset(&s, 0, sizeof(s));
@@ -105,15 +106,24 @@ static int storm_loop(FIXTURE_DATA(race) *self)
 	return 0;
 }
 
+/*
+ * SIGTERM stays blocked across fork() until the child has its handler:
+ * a stop right after the start must not kill it with the default action.
+ */
 #define START_STORM() do { \
+	sigset_t term_, old_; \
 	*self->ipis = 0; \
 	storm_stop = 0; \
 	fflush(stdout); \
 	fflush(stderr); \
+	sigemptyset(&term_); \
+	sigaddset(&term_, SIGTERM); \
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &term_, &old_)); \
 	self->storm = fork(); \
-	ASSERT_LE(0, self->storm); \
 	if (self->storm == 0) \
-		_exit(storm_loop(self)); \
+		_exit(storm_loop(self, &old_)); \
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, &old_, NULL)); \
+	ASSERT_LE(0, self->storm); \
 } while (0)
 
 /* Stop the storm; its status must be 0. */
