@@ -429,6 +429,7 @@ TEST_F_TIMEOUT(entry, tool_runs_every_variant, 120)
 	static char out[32768];
 	static const char *const names[] = {
 		"syscall", "int80", "gate", "xpti", "xpti-global", "trap",
+		"session-xpti", "session-trap",
 	};
 	char cmd[256], pat[64];
 	int status;

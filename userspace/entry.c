@@ -12,7 +12,16 @@
  *   xpti-global  the interrupt gate, mode XPTI_GLOBAL: global clones, global
  *                flush on both switches (Xen before it)
  *   trap         the trap-gate test vector, mode XPTI, with --window
+ *   session-xpti the interrupt gate, mode XPTI, from inside a session: the
+ *                task already runs on the shadow root, so a round trip is
+ *                exactly XPTI's entry switch and exit switch (2 CR3 writes,
+ *                global flush on the exit switch)
+ *   session-trap the trap gate, mode XPTI, with --window, inside a session
  *
+ * A session sample counts only if the session survived it: the session
+ * vector is raised right before and right after the timed entry, and both
+ * must return the same exit count; other samples are dropped (and counted)
+ * and taken again.
  * See docs/entry.md for what a round trip holds in each variant.
  */
 #include <errno.h>
@@ -24,6 +33,7 @@
 
 #include "dev.h"
 #include "report.h"
+#include "session.h"
 #include "timing.h"
 #include "tramp.h"
 #include "trigger.h"
@@ -33,8 +43,10 @@
 #define CHEAP_ITERATIONS	20000
 #define XPTI_ITERATIONS		10000
 #define MAX_WARMUP		1000
+/* Session samples: give up after this many tries per wanted sample. */
+#define SESSION_TRIES		20
 
-enum kind { K_SYSCALL, K_INT80, K_VECTOR };
+enum kind { K_SYSCALL, K_INT80, K_VECTOR, K_SESSION };
 
 static const struct variant {
 	const char *name;
@@ -49,6 +61,8 @@ static const struct variant {
 	{ "xpti",	 K_VECTOR, XPTILAB_ENTRY_XPTI, false, XPTI_ITERATIONS },
 	{ "xpti-global", K_VECTOR, XPTILAB_ENTRY_XPTI_GLOBAL, false, XPTI_ITERATIONS },
 	{ "trap",	 K_VECTOR, XPTILAB_ENTRY_XPTI, true, XPTI_ITERATIONS },
+	{ "session-xpti", K_SESSION, XPTILAB_ENTRY_XPTI, false, XPTI_ITERATIONS },
+	{ "session-trap", K_SESSION, XPTILAB_ENTRY_XPTI, true, XPTI_ITERATIONS },
 };
 
 struct run {
@@ -171,6 +185,161 @@ out:
 	return ret;
 }
 
+/*
+ * Session samples of `int $vec` into s[] (and timer overhead into o[]):
+ * keep a sample only when the session vector sv returns the same exit
+ * count before and after it. *tries gets the entries made (warm-up
+ * included), *dropped the samples thrown away. Returns the samples kept,
+ * or -1 when sv refuses the entry.
+ */
+#define SESSION_LOOP(op, sv, s, o, n, nwarm, tries, dropped) do { \
+	size_t got_ = 0, max_ = (n) * SESSION_TRIES + (nwarm); \
+	for (size_t w_ = 0; w_ < (nwarm); w_++) { \
+		if (session_enter(sv) < 0) \
+			return -1; \
+		op; \
+	} \
+	*(tries) = (nwarm); \
+	while (got_ < (n) && *(tries) < max_) { \
+		uint64_t t0_, t1_, ov_; \
+		long a_ = session_enter(sv), b_; \
+		if (a_ < 0) \
+			return -1; \
+		t0_ = tsc_serialized(); \
+		ov_ = tsc_serialized() - t0_; \
+		t0_ = tsc_serialized(); \
+		op; \
+		t1_ = tsc_serialized(); \
+		b_ = session_enter(sv); \
+		(*(tries))++; \
+		if (a_ != b_) { \
+			(*(dropped))++; \
+			continue; \
+		} \
+		(s)[got_] = t1_ - t0_; \
+		(o)[got_] = ov_; \
+		got_++; \
+	} \
+	return got_; \
+} while (0)
+
+static long session_samples(unsigned int vec, unsigned int sv, uint64_t *s,
+			    uint64_t *o, size_t n, size_t nwarm,
+			    uint64_t *tries, uint64_t *dropped)
+{
+	switch (vec) {
+#define CASE_SESSION(v) case v: \
+	SESSION_LOOP(TRIGGER_INT(v), sv, s, o, n, nwarm, tries, dropped);
+	TRIGGER_FOR_EACH_VECTOR(CASE_SESSION)
+#undef CASE_SESSION
+	default:
+		return -1;
+	}
+}
+
+/* Fault in every page of v[0..n) now, not in a session. */
+static void prefault(uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i += 512)
+		((volatile uint64_t *)v)[i] = 1;
+	if (n)
+		((volatile uint64_t *)v)[n - 1] = 1;
+}
+
+/*
+ * The interrupt or trap gate from inside a session on run->cpu: the task
+ * runs on the shadow root, so a round trip is exactly XPTI's two switches.
+ */
+static int run_session(struct run *run, const struct variant *v,
+		       struct result *res, uint64_t *s, size_t n)
+{
+	struct xptilab_entry_config c;
+	struct xptilab_counters before, after;
+	struct xptilab_session_stats sb, sa;
+	unsigned int window = v->trap ? run->window : 0;
+	size_t nwarm = warmup_of(n);
+	uint64_t tries = 0, dropped = 0;
+	unsigned int vec, sv;
+	long got;
+	int ret = -1;
+
+	if (session_op(run->fd, run->cpu, XPTILAB_SESSION_START, 0, &sv)) {
+		if (errno == EBUSY) {
+			result_skip(res, "another process has sessions (EBUSY)");
+			return 1;
+		}
+		xptilab_err("%s: session START on cpu %d: %s", v->name, run->cpu,
+			    strerror(errno));
+		return -1;
+	}
+	if (!trigger_vector_ok(sv)) {
+		xptilab_err("%s: the module's session vector %#x is not one the tool can raise",
+			    v->name, sv);
+		goto out_stop;
+	}
+	if (tramp_config(run->fd, run->cpu, v->mode, window, &c))
+		goto out;
+	vec = v->trap ? c.vector_trap : c.vector_gate;
+	if (!trigger_vector_ok(vec)) {
+		xptilab_err("%s: the module's vector %#x is not one the tool can raise",
+			    v->name, vec);
+		goto out;
+	}
+	/* In a session the task is on the shadow root: no switch to it and back. */
+	res->cr3_writes = c.cr3_writes - 2;
+	res->global_flushes = c.global_flushes;
+	prefault(s, n);
+	prefault(run->ovh + run->novh, n);
+	if (tramp_counters(run->fd, run->cpu, &before) ||
+	    session_stats(run->fd, run->cpu, &sb))
+		goto out;
+	got = session_samples(vec, sv, s, run->ovh + run->novh, n, nwarm,
+			      &tries, &dropped);
+	if (got < 0) {
+		xptilab_err("%s: the session vector refused the entry on cpu %d",
+			    v->name, run->cpu);
+		goto out;
+	}
+	if (tramp_counters(run->fd, run->cpu, &after) ||
+	    session_stats(run->fd, run->cpu, &sa)) {
+		xptilab_err("%s: cpu %d: %s", v->name, run->cpu, strerror(errno));
+		goto out;
+	}
+	if ((size_t)got < n) {
+		xptilab_err("%s: only %ld of %zu samples ran in a session (%llu dropped)",
+			    v->name, got, n, (unsigned long long)dropped);
+		goto out;
+	}
+	run->novh += n;
+	res->dropped = dropped;
+	result_extra(res, "vector", vec);
+	if (v->trap)
+		result_extra(res, "window", window);
+	result_extra(res, "session_vector", sv);
+	result_extra(res, "entries", after.entries - before.entries);
+	result_extra(res, "race_hits", after.race_hits - before.race_hits);
+	result_extra(res, "session_enters", sa.enters - sb.enters);
+	result_extra(res, "session_exits", sa.exits - sb.exits);
+	if (after.entries - before.entries != tries) {
+		xptilab_err("%s: the module counted %llu entries on cpu %d, expected %llu",
+			    v->name,
+			    (unsigned long long)(after.entries - before.entries),
+			    run->cpu, (unsigned long long)tries);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (tramp_reset(run->fd, run->cpu))
+		ret = -1;
+out_stop:
+	if (session_op(run->fd, run->cpu, XPTILAB_SESSION_STOP, 0, NULL)) {
+		xptilab_err("%s: session STOP on cpu %d: %s", v->name, run->cpu,
+			    strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
 static int usage(FILE *out, int status)
 {
 	fprintf(out,
@@ -178,7 +347,7 @@ static int usage(FILE *out, int status)
 		"                     [--window W] [--json|--csv]\n"
 		"  --cpu N         CPU to pin to and configure (default %d)\n"
 		"  --iterations N  samples per variant (default %d for syscall, int80\n"
-		"                  and gate, %d for xpti, xpti-global and trap)\n"
+		"                  and gate, %d for the others)\n"
 		"  --variant V     one of:", DEFAULT_CPU, CHEAP_ITERATIONS,
 		XPTI_ITERATIONS);
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
@@ -186,7 +355,9 @@ static int usage(FILE *out, int status)
 	fprintf(out, ", or all (default)\n"
 		"  --window W      trap-gate window, spin iterations with IF=1 on the\n"
 		"                  shadow root before the entry switch (default 0)\n"
-		"Samples are TSC ticks around one entry, timer overhead subtracted.\n");
+		"Samples are TSC ticks around one entry, timer overhead subtracted.\n"
+		"session-*: from inside a session; samples the session did not survive\n"
+		"are dropped (counted) and taken again.\n");
 	return status;
 }
 
@@ -281,6 +452,8 @@ int cmd_entry(int argc, char **argv)
 		}
 		if (v->kind == K_VECTOR)
 			ret = run_vector(&run, v, res, samples[i], nsamples[i]);
+		else if (v->kind == K_SESSION)
+			ret = run_session(&run, v, res, samples[i], nsamples[i]);
 		else
 			ret = run_linux(&run, v, res, samples[i], nsamples[i]);
 		if (ret < 0)

@@ -23,6 +23,7 @@ static const struct command {
 	{ "entry", cmd_entry, "[OPTIONS]", "cost of user-triggered entry round trips" },
 	{ "race", cmd_race, "[OPTIONS]", "race hits: interrupt vs trap gate under an IPI storm" },
 	{ "ipi", cmd_ipi, "[OPTIONS]", "sync vs flush IPIs by target count and NUMA distance" },
+	{ "session", cmd_session, "[OPTIONS]", "how sessions on the shadow root ended and lasted" },
 };
 
 void xptilab_err(const char *fmt, ...)

@@ -10,7 +10,14 @@
  *              switch, then sti. Race hits must be 0.
  *   trap       the trap gate, mode XPTI, spinning --window iterations with
  *              IF=1 on the shadow root before the entry switch.
+ *   session_interrupt, session_trap
+ *              the same two from inside a session (docs/sessions.md): the
+ *              thread runs in user mode on the shadow root and re-enters a
+ *              session whenever one ends (every IPI ends it), so each entry
+ *              is XPTI's own two switches. The interrupt gate must still
+ *              have no race hit; the trap gate's window has them.
  *
+ * --seconds applies to each of the four gates.
  * Interrupts that land in a trampoline on the full root are "deferred" and
  * replayed on its way out: not races. See docs/entry.md.
  */
@@ -26,6 +33,7 @@
 #include "dev.h"
 #include "json.h"
 #include "report.h"
+#include "session.h"
 #include "timing.h"
 #include "tramp.h"
 #include "trigger.h"
@@ -40,20 +48,79 @@
 
 struct gate_result {
 	const char *gate;
+	bool session;
 	unsigned int mode, vector, window;
 	unsigned int cr3_writes, global_flushes;
 	uint64_t loops;			/* entries the thread made */
 	struct xptilab_counters delta;	/* entries, race_hits, deferred, ... */
 	uint64_t ipis;
+	/* session gates */
+	uint64_t in_session;		/* entries the session survived */
+	uint64_t session_enters, session_exits, session_exits_ipi;
 };
 
 struct looper {
-	int cpu;
+	int cpu, fd;
 	unsigned int vector;
+	bool session;
+	atomic_bool started;		/* session gates: START done */
 	atomic_bool stop;
 	uint64_t loops;
+	uint64_t in_session;
 	int err;
 };
+
+/*
+ * In sessions: START on this CPU (from this thread: it must be pinned
+ * there), then enter through the gate, re-entering a session before each
+ * entry. An entry ran in the session iff the session vector returns the
+ * same exit count before and after it.
+ */
+static void session_loop(struct looper *l)
+{
+	uint64_t n = 0, in = 0;
+	unsigned int sv;
+
+	if (session_op(l->fd, l->cpu, XPTILAB_SESSION_START, 0, &sv)) {
+		xptilab_err("race: session START on cpu %d: %s%s", l->cpu,
+			    strerror(errno),
+			    errno == EBUSY ? " (another process has sessions)" : "");
+		l->err = -1;
+		atomic_store(&l->started, true);
+		return;
+	}
+	atomic_store(&l->started, true);
+	if (!trigger_vector_ok(sv)) {
+		xptilab_err("race: the session vector %#x is not one the tool can raise",
+			    sv);
+		l->err = -1;
+		goto out;
+	}
+	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
+		for (int i = 0; i < 64; i++) {
+			long a = session_enter(sv), b;
+
+			trigger_vector(l->vector);
+			b = session_enter(sv);
+			if (a < 0 || b < 0) {
+				xptilab_err("race: the session vector refused the entry on cpu %d",
+					    l->cpu);
+				l->err = -1;
+				goto out;
+			}
+			in += a == b;
+		}
+		n += 64;
+	}
+out:
+	l->loops = n;
+	l->in_session = in;
+	if (session_op(l->fd, l->cpu, XPTILAB_SESSION_STOP, 0, NULL)) {
+		xptilab_err("race: session STOP on cpu %d: %s", l->cpu,
+			    strerror(errno));
+		l->err = -1;
+	}
+}
 
 static void *entry_loop(void *arg)
 {
@@ -62,8 +129,14 @@ static void *entry_loop(void *arg)
 
 	if (timing_pin(l->cpu)) {
 		l->err = -1;
+		atomic_store(&l->started, true);
 		return NULL;
 	}
+	if (l->session) {
+		session_loop(l);
+		return NULL;
+	}
+	atomic_store(&l->started, true);
 	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
 		for (int i = 0; i < 64; i++)
 			trigger_vector(l->vector);
@@ -100,22 +173,27 @@ static bool cpu_online(int cpu)
 }
 
 static int run_gate(int fd, int cpu, int storm_cpu, unsigned int seconds,
-		    bool trap, unsigned int window, struct gate_result *g)
+		    bool trap, bool session, unsigned int window,
+		    struct gate_result *g)
 {
 	struct xptilab_entry_config c;
 	struct xptilab_counters before, after;
-	struct looper l = { .cpu = cpu };
+	struct xptilab_session_stats sb, sa;
+	struct looper l = { .cpu = cpu, .fd = fd, .session = session };
 	pthread_t thread;
 	int ret = -1, err;
 
 	memset(g, 0, sizeof(*g));
-	g->gate = trap ? "trap" : "interrupt";
+	g->gate = session ? (trap ? "session_trap" : "session_interrupt") :
+		  (trap ? "trap" : "interrupt");
+	g->session = session;
 	g->mode = XPTILAB_ENTRY_XPTI;
 	g->window = trap ? window : 0;
 	if (tramp_config(fd, cpu, g->mode, g->window, &c))
 		goto out;
 	g->vector = l.vector = trap ? c.vector_trap : c.vector_gate;
-	g->cr3_writes = c.cr3_writes;
+	/* In a session the thread is on the shadow root already. */
+	g->cr3_writes = session ? c.cr3_writes - 2 : c.cr3_writes;
 	g->global_flushes = c.global_flushes;
 	if (!trigger_vector_ok(l.vector)) {
 		xptilab_err("race: the module's vector %#x is not one the tool can raise",
@@ -124,13 +202,23 @@ static int run_gate(int fd, int cpu, int storm_cpu, unsigned int seconds,
 	}
 	if (tramp_counters(fd, cpu, &before))
 		goto out;
+	if (session && session_stats(fd, cpu, &sb)) {
+		xptilab_err("race: cpu %d: XPTILAB_IOC_SESSION_STATS: %s", cpu,
+			    strerror(errno));
+		goto out;
+	}
 	atomic_init(&l.stop, false);
+	atomic_init(&l.started, false);
 	err = pthread_create(&thread, NULL, entry_loop, &l);
 	if (err) {
 		xptilab_err("race: pthread_create: %s", strerror(err));
 		goto out;
 	}
-	ret = tramp_storm(fd, storm_cpu, cpu, seconds * 1000, &g->ipis);
+	/* The storm starts once the thread is in place (and in sessions). */
+	while (!atomic_load(&l.started))
+		sched_yield();
+	ret = l.err ? -1 : tramp_storm(fd, storm_cpu, cpu, seconds * 1000,
+					&g->ipis);
 	atomic_store(&l.stop, true);
 	pthread_join(thread, NULL);
 	if (l.err)
@@ -146,6 +234,21 @@ static int run_gate(int fd, int cpu, int storm_cpu, unsigned int seconds,
 	g->delta.race_hits = after.race_hits - before.race_hits;
 	g->delta.deferred = after.deferred - before.deferred;
 	g->delta.shadow_events = after.shadow_events - before.shadow_events;
+	if (session) {
+		if (session_stats(fd, cpu, &sa)) {
+			xptilab_err("race: cpu %d: XPTILAB_IOC_SESSION_STATS: %s",
+				    cpu, strerror(errno));
+			ret = -1;
+			goto out;
+		}
+		session_stats_sub(&sa, &sa, &sb);
+		g->in_session = l.in_session;
+		g->session_enters = sa.enters;
+		g->session_exits = sa.exits;
+		/* call-function (single): the storm's IPIs */
+		g->session_exits_ipi = sa.exits_by_vector[0xfb] +
+				       sa.exits_by_vector[0xfc];
+	}
 out:
 	if (tramp_reset(fd, cpu))
 		ret = -1;
@@ -161,7 +264,7 @@ struct race {
 	int cpu, storm_cpu;
 	unsigned int seconds, window;
 	const struct report *r;		/* machine facts */
-	struct gate_result g[2];
+	struct gate_result g[4];
 	int ngates;
 };
 
@@ -204,6 +307,13 @@ static void print_json(const struct race *x, const char *skip_reason)
 		json_u64(&j, "shadow_events", g->delta.shadow_events);
 		json_double(&j, "race_hits_per_million_entries",
 			    per_million(g->delta.race_hits, g->delta.entries));
+		json_bool(&j, "session", g->session);
+		if (g->session) {
+			json_u64(&j, "entries_in_session", g->in_session);
+			json_u64(&j, "session_enters", g->session_enters);
+			json_u64(&j, "session_exits", g->session_exits);
+			json_u64(&j, "session_exits_ipi", g->session_exits_ipi);
+		}
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -222,22 +332,32 @@ static void print_table(const struct race *x)
 		       in->features & XPTILAB_FEAT_PTI ? "on" : "off");
 	if (x->r->plat.emulated)
 		printf("EMULATED: entry and IPI rates are emulator numbers; the race itself is real\n");
-	printf("%-10s %6s %6s %6s %10s %10s %10s %10s %12s\n", "gate", "vector",
-	       "window", "cr3wr", "entries", "ipis", "race_hits", "deferred",
-	       "hits/M entr");
+	printf("%-17s %6s %6s %5s %10s %10s %10s %10s %12s %10s %10s\n", "gate",
+	       "vector", "window", "cr3wr", "entries", "ipis", "race_hits",
+	       "deferred", "hits/M entr", "in_sess", "sess_exits");
 	for (int i = 0; i < x->ngates; i++) {
 		const struct gate_result *g = &x->g[i];
+		char in[24] = "-", ex[24] = "-";
 
-		printf("%-10s %#6x %6u %6u %10llu %10llu %10llu %10llu %12.1f\n",
-		       g->gate, g->vector, g->window, g->cr3_writes,
+		if (g->session) {
+			snprintf(in, sizeof(in), "%llu",
+				 (unsigned long long)g->in_session);
+			snprintf(ex, sizeof(ex), "%llu",
+				 (unsigned long long)g->session_exits);
+		}
+		printf("%-17s %#6x %6u %5u %10llu %10llu %10llu %10llu %12.1f %10s %10s\n",
+		       g->gate, g->vector, g->window,
+		       g->cr3_writes,
 		       (unsigned long long)g->delta.entries,
 		       (unsigned long long)g->ipis,
 		       (unsigned long long)g->delta.race_hits,
 		       (unsigned long long)g->delta.deferred,
-		       per_million(g->delta.race_hits, g->delta.entries));
+		       per_million(g->delta.race_hits, g->delta.entries), in, ex);
 	}
 	printf("race hits: interrupts taken at CPL 0 with the shadow root in CR3;\n"
-	       "deferred: interrupts taken in a trampoline on the full root, replayed on exit.\n");
+	       "deferred: interrupts taken in a trampoline on the full root, replayed on exit;\n"
+	       "in_sess: entries made and left inside one session; sess_exits: sessions\n"
+	       "ended (each IPI that finds the thread in user mode ends one).\n");
 }
 
 static int usage(FILE *out, int status)
@@ -247,7 +367,7 @@ static int usage(FILE *out, int status)
 		"                    [--json]\n"
 		"  --cpu N         CPU that enters (default 0)\n"
 		"  --storm-cpu M   CPU that sends the IPIs (default: the next online CPU)\n"
-		"  --seconds S     per gate, 1..%d (default %d)\n"
+		"  --seconds S     per gate (four gates), 1..%d (default %d)\n"
 		"  --window W      trap-gate window (default %d)\n"
 		"Exits %d (skipped) on a machine with one online CPU.\n",
 		MAX_SECONDS, DEFAULT_SECONDS, DEFAULT_WINDOW, EXIT_SKIPPED);
@@ -339,9 +459,11 @@ int cmd_race(int argc, char **argv)
 		goto out;
 
 	tramp_arm(fd, x.cpu);
-	for (int trap = 0; trap < 2; trap++) {
-		if (run_gate(fd, x.cpu, x.storm_cpu, x.seconds, trap, x.window,
-			     &x.g[x.ngates]))
+	for (int i = 0; i < 4; i++) {
+		bool trap = i & 1, session = i >= 2;
+
+		if (run_gate(fd, x.cpu, x.storm_cpu, x.seconds, trap, session,
+			     x.window, &x.g[x.ngates]))
 			goto out_disarm;
 		x.ngates++;
 	}

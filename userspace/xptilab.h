@@ -27,5 +27,6 @@ int cmd_cr3(int argc, char **argv);
 int cmd_entry(int argc, char **argv);
 int cmd_race(int argc, char **argv);
 int cmd_ipi(int argc, char **argv);
+int cmd_session(int argc, char **argv);		/* session.c */
 
 #endif /* XPTILAB_TOOL_H */
