@@ -24,7 +24,19 @@ static const struct command {
 	{ "race", cmd_race, "[OPTIONS]", "race hits: interrupt vs trap gate under an IPI storm" },
 	{ "ipi", cmd_ipi, "[OPTIONS]", "sync vs flush IPIs by target count and NUMA distance" },
 	{ "session", cmd_session, "[OPTIONS]", "how sessions on the shadow root ended and lasted" },
+	{ "run-all", cmd_run_all, "--out DIR", "every experiment; DIR/results.json" },
+	{ "report", cmd_report, "DIR", "DIR/results.json as report.md, results.csv, plots" },
+	{ "compare", cmd_compare, "A B", "two results.json files: medians and ratios" },
+	{ "merge", cmd_merge, "--out F L=F..", "one-machine results.json files into one" },
 };
+
+bool xptilab_have_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return true;
+	return false;
+}
 
 void xptilab_err(const char *fmt, ...)
 {

@@ -28,5 +28,12 @@ int cmd_entry(int argc, char **argv);
 int cmd_race(int argc, char **argv);
 int cmd_ipi(int argc, char **argv);
 int cmd_session(int argc, char **argv);		/* session.c */
+int cmd_run_all(int argc, char **argv);		/* runall.c */
+int cmd_report(int argc, char **argv);		/* render.c */
+int cmd_compare(int argc, char **argv);		/* compare.c */
+int cmd_merge(int argc, char **argv);		/* results.c */
+
+/* Is NAME a subcommand of this build? (run-all: "not built" otherwise) */
+bool xptilab_have_command(const char *name);
 
 #endif /* XPTILAB_TOOL_H */
