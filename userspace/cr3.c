@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dev.h"
+#include "args.h"
 #include "report.h"
 #include "stats.h"
 #include "timing.h"
@@ -65,64 +66,22 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-/* A decimal number in lo..hi, all of s; else say why and return -1. */
+/* A number in lo..hi; else say why and return -1. */
 static int parse_uint(const char *opt, const char *s, unsigned long lo,
 		      unsigned long hi, unsigned int *out)
 {
 	unsigned long v;
-	char *end;
 
-	errno = 0;
-	if (!*s || *s == '-' || *s == '+')
-		goto bad;
-	v = strtoul(s, &end, 10);
-	if (*end || errno == ERANGE)
-		goto bad;
-	if (v < lo || v > hi) {
-		xptilab_err("cr3: %s %s: not in %lu..%lu", opt, s, lo, hi);
+	if (args_uint_range("cr3", opt, s, lo, hi, &v))
 		return -1;
-	}
 	*out = v;
 	return 0;
-bad:
-	xptilab_err("cr3: %s '%s': not a number", opt, s);
-	return -1;
 }
 
 static int parse_variants(const char *s, unsigned int *mask)
 {
-	char *copy = strdup(s), *save = NULL, *tok;
-	int ret = 0;
-
-	if (!copy) {
-		xptilab_err("out of memory");
-		return -1;
-	}
-	*mask = 0;
-	for (tok = strtok_r(copy, ",", &save); tok && !ret;
-	     tok = strtok_r(NULL, ",", &save)) {
-		unsigned int v;
-
-		if (!strcmp(tok, "all")) {
-			*mask |= (1u << XPTILAB_CR3_NR_VARIANTS) - 1;
-			continue;
-		}
-		for (v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++)
-			if (!strcmp(tok, variant_names[v]))
-				break;
-		if (v == XPTILAB_CR3_NR_VARIANTS) {
-			xptilab_err("cr3: unknown variant '%s' (plain, nonglobal, global, pcid or all)",
-				    tok);
-			ret = -1;
-		}
-		*mask |= 1u << v;
-	}
-	if (!ret && !*mask) {
-		xptilab_err("cr3: --variant '%s': no variant named", s);
-		ret = -1;
-	}
-	free(copy);
-	return ret;
+	return args_variants("cr3", s, variant_names, XPTILAB_CR3_NR_VARIANTS,
+			     mask);
 }
 
 /*
@@ -183,43 +142,6 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 		}
 	}
 	return 0;
-}
-
-/*
- * Whether cpu is in /sys/devices/system/cpu/online ("0-3,5"); true when
- * that file cannot be read (the module then has the last word).
- */
-static bool cpu_is_online(unsigned int cpu)
-{
-	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
-	char buf[4096], *p, *end;
-	bool found = false;
-
-	if (!f)
-		return true;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return true;
-	}
-	fclose(f);
-	for (p = buf; *p && *p != '\n';) {
-		unsigned long lo = strtoul(p, &end, 10), hi = lo;
-
-		if (end == p)
-			return true;	/* unparsable: let the module decide */
-		if (*end == '-') {
-			p = end + 1;
-			hi = strtoul(p, &end, 10);
-			if (end == p)
-				return true;
-		}
-		if (cpu >= lo && cpu <= hi)
-			found = true;
-		p = *end == ',' ? end + 1 : end;
-		if (p == end && *p && *p != '\n')
-			return true;
-	}
-	return found;
 }
 
 static const char *unsupported_reason(enum xptilab_cr3_variant v,
@@ -338,7 +260,7 @@ int cmd_cr3(int argc, char **argv)
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	if (!cpu_is_online(o.cpu)) {
+	if (!args_cpu_online(o.cpu)) {
 		xptilab_err("cr3: --cpu %u: not an online CPU", o.cpu);
 		return EXIT_USAGE;
 	}

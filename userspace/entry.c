@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "dev.h"
+#include "args.h"
 #include "report.h"
 #include "session.h"
 #include "timing.h"
@@ -361,17 +362,6 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *val)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*val = strtoul(s, &end, 0);
-	return !errno && !*end && *val <= max;
-}
-
 int cmd_entry(int argc, char **argv)
 {
 	enum report_format fmt = REPORT_TABLE;
@@ -392,13 +382,13 @@ int cmd_entry(int argc, char **argv)
 			return usage(stdout, 0);
 		if (report_format_arg(a, &fmt))
 			continue;
-		if (!strcmp(a, "--cpu") && parse_uint(next, CPU_SETSIZE - 1, &val)) {
+		if (!strcmp(a, "--cpu") && args_uint(next, CPU_SETSIZE - 1, &val)) {
 			run.cpu = val;
 		} else if (!strcmp(a, "--iterations") &&
-			   parse_uint(next, XPTILAB_MAX_ITERATIONS, &val) && val) {
+			   args_uint(next, XPTILAB_MAX_ITERATIONS, &val) && val) {
 			run.iterations = val;
 		} else if (!strcmp(a, "--window") &&
-			   parse_uint(next, XPTILAB_MAX_WINDOW, &val)) {
+			   args_uint(next, XPTILAB_MAX_WINDOW, &val)) {
 			run.window = val;
 		} else if (!strcmp(a, "--variant") && next) {
 			which = next;

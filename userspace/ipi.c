@@ -39,6 +39,7 @@
 
 #include "dev.h"
 #include "json.h"
+#include "args.h"
 #include "report.h"
 #include "stats.h"
 #include "timing.h"
@@ -120,65 +121,22 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-/* A decimal number in lo..hi, all of s; else say why and return -1. */
+/* A number in lo..hi (lo >= 0); else say why and return -1. */
 static int parse_num(const char *opt, const char *s, long lo, long hi,
 		     long *out)
 {
-	long v;
-	char *end;
+	unsigned long v;
 
-	errno = 0;
-	if (!*s || *s == '+' || (*s == '-' && lo >= 0))
-		goto bad;
-	v = strtol(s, &end, 10);
-	if (*end || errno == ERANGE)
-		goto bad;
-	if (v < lo || v > hi) {
-		xptilab_err("ipi: %s %s: not in %ld..%ld", opt, s, lo, hi);
+	if (args_uint_range("ipi", opt, s, lo, hi, &v))
 		return -1;
-	}
 	*out = v;
 	return 0;
-bad:
-	xptilab_err("ipi: %s '%s': not a number", opt, s);
-	return -1;
 }
 
 static int parse_variants(const char *s, unsigned int *mask)
 {
-	char *copy = strdup(s), *save = NULL, *tok;
-	int ret = 0;
-
-	if (!copy) {
-		xptilab_err("out of memory");
-		return -1;
-	}
-	*mask = 0;
-	for (tok = strtok_r(copy, ",", &save); tok && !ret;
-	     tok = strtok_r(NULL, ",", &save)) {
-		unsigned int v;
-
-		if (!strcmp(tok, "all")) {
-			*mask |= ALL_VARIANTS;
-			continue;
-		}
-		for (v = 0; v < XPTILAB_IPI_NR_VARIANTS; v++)
-			if (!strcmp(tok, variant_names[v]))
-				break;
-		if (v == XPTILAB_IPI_NR_VARIANTS) {
-			xptilab_err("ipi: unknown variant '%s' (empty, sync, flush, flush-nonglobal, invpcid or all)",
-				    tok);
-			ret = -1;
-		} else {
-			*mask |= 1u << v;
-		}
-	}
-	if (!ret && !*mask) {
-		xptilab_err("ipi: --variant '%s': no variant named", s);
-		ret = -1;
-	}
-	free(copy);
-	return ret;
+	return args_variants("ipi", s, variant_names, XPTILAB_IPI_NR_VARIANTS,
+			     mask);
 }
 
 /*
@@ -266,53 +224,9 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 	return 0;
 }
 
-/*
- * A CPU list such as "0-3,8" into set[MAX_CPUS]. Returns the number of
- * CPUs, or -1 with the reason in why (a syntax error, or a CPU beyond
- * what the module takes).
- */
 static int parse_cpulist(const char *s, bool *set, char *why, size_t len)
 {
-	const char *p = s;
-	int n = 0;
-
-	memset(set, 0, MAX_CPUS * sizeof(*set));
-	while (*p && *p != '\n') {
-		unsigned long lo, hi;
-		char *end;
-
-		if (*p < '0' || *p > '9')
-			goto syntax;
-		errno = 0;
-		lo = hi = strtoul(p, &end, 10);
-		if (*end == '-') {
-			p = end + 1;
-			if (*p < '0' || *p > '9')
-				goto syntax;
-			hi = strtoul(p, &end, 10);
-		}
-		if (errno == ERANGE || hi < lo)
-			goto syntax;
-		if (hi >= MAX_CPUS) {
-			snprintf(why, len, "cpu %lu is out of range (the module takes cpus 0..%d)",
-				 hi, MAX_CPUS - 1);
-			return -1;
-		}
-		for (unsigned long c = lo; c <= hi; c++)
-			if (!set[c]) {
-				set[c] = true;
-				n++;
-			}
-		p = end;
-		if (*p == ',' && p[1] && p[1] != '\n')
-			p++;
-		else if (*p && *p != '\n')
-			goto syntax;
-	}
-	return n;
-syntax:
-	snprintf(why, len, "'%s' is not a CPU list such as 1-3,6", s);
-	return -1;
+	return args_cpulist(s, set, MAX_CPUS, why, len);
 }
 
 /* A CPU list as text, "1-3,6", from cpus[n] ascending. */

@@ -32,6 +32,7 @@
 
 #include "dev.h"
 #include "json.h"
+#include "args.h"
 #include "report.h"
 #include "session.h"
 #include "timing.h"
@@ -147,31 +148,6 @@ static void *entry_loop(void *arg)
 }
 
 /* Is cpu in the kernel's list of online CPUs ("0-3,5")? */
-static bool cpu_online(int cpu)
-{
-	char buf[4096], *p = buf;
-	bool found = false;
-	FILE *f = fopen(ONLINE_CPUS, "re");
-
-	if (!f)
-		return cpu == 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	while (*p && !found) {
-		char *end;
-		long lo = strtol(p, &end, 10), hi = lo;
-
-		if (end == p)
-			break;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		found = cpu >= lo && cpu <= hi;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return found;
-}
-
 static int run_gate(int fd, int cpu, int storm_cpu, unsigned int seconds,
 		    bool trap, bool session, unsigned int window,
 		    struct gate_result *g)
@@ -374,17 +350,6 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *val)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*val = strtoul(s, &end, 0);
-	return !errno && !*end && *val <= max;
-}
-
 int cmd_race(int argc, char **argv)
 {
 	struct race x = {
@@ -405,16 +370,16 @@ int cmd_race(int argc, char **argv)
 			json = true;
 			continue;
 		}
-		if (!strcmp(a, "--cpu") && parse_uint(next, CPU_SETSIZE - 1, &val)) {
+		if (!strcmp(a, "--cpu") && args_uint(next, CPU_SETSIZE - 1, &val)) {
 			x.cpu = val;
 		} else if (!strcmp(a, "--storm-cpu") &&
-			   parse_uint(next, CPU_SETSIZE - 1, &val)) {
+			   args_uint(next, CPU_SETSIZE - 1, &val)) {
 			x.storm_cpu = val;
 		} else if (!strcmp(a, "--seconds") &&
-			   parse_uint(next, MAX_SECONDS, &val) && val) {
+			   args_uint(next, MAX_SECONDS, &val) && val) {
 			x.seconds = val;
 		} else if (!strcmp(a, "--window") &&
-			   parse_uint(next, XPTILAB_MAX_WINDOW, &val)) {
+			   args_uint(next, XPTILAB_MAX_WINDOW, &val)) {
 			x.window = val;
 		} else {
 			xptilab_err("race: bad argument '%s'%s%s", a,
@@ -440,16 +405,16 @@ int cmd_race(int argc, char **argv)
 		status = EXIT_SKIPPED;
 		goto out;
 	}
-	if (!cpu_online(x.cpu)) {
+	if (!args_cpu_online(x.cpu)) {
 		xptilab_err("race: cpu %d is not online", x.cpu);
 		goto out;
 	}
 	if (x.storm_cpu < 0) {
 		for (int i = 1; i < CPU_SETSIZE && x.storm_cpu < 0; i++)
-			if (cpu_online((x.cpu + i) % CPU_SETSIZE))
+			if (args_cpu_online((x.cpu + i) % CPU_SETSIZE))
 				x.storm_cpu = (x.cpu + i) % CPU_SETSIZE;
 	}
-	if (x.storm_cpu == x.cpu || !cpu_online(x.storm_cpu)) {
+	if (x.storm_cpu == x.cpu || !args_cpu_online(x.storm_cpu)) {
 		xptilab_err("race: storm cpu %d must be online and differ from cpu %d",
 			    x.storm_cpu, x.cpu);
 		goto out;

@@ -25,6 +25,7 @@
 
 #include "dev.h"
 #include "json.h"
+#include "args.h"
 #include "report.h"
 #include "session.h"
 #include "timing.h"
@@ -147,17 +148,6 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *val)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*val = strtoul(s, &end, 0);
-	return !errno && !*end && *val <= max;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -276,7 +266,7 @@ int cmd_session(int argc, char **argv)
 		}
 		if (!strcmp(a, "--stats"))
 			continue;
-		if (!strcmp(a, "--run") && parse_uint(next, MAX_RUN_SECONDS, &val) &&
+		if (!strcmp(a, "--run") && args_uint(next, MAX_RUN_SECONDS, &val) &&
 		    val) {
 			run = true;
 			seconds = val;
@@ -284,7 +274,7 @@ int cmd_session(int argc, char **argv)
 			all = true;
 			cpu = -1;
 		} else if (!strcmp(a, "--cpu") &&
-			   parse_uint(next, CPU_SETSIZE - 1, &val)) {
+			   args_uint(next, CPU_SETSIZE - 1, &val)) {
 			all = false;
 			cpu = val;
 		} else {
