@@ -676,18 +676,6 @@ ran:
 
 /* ---- output ---- */
 
-static void json_stats(struct json *j, const struct stats *s)
-{
-	json_u64(j, "n", s->n);
-	json_u64(j, "min", s->min);
-	json_u64(j, "median", s->median);
-	json_u64(j, "p90", s->p90);
-	json_u64(j, "p99", s->p99);
-	json_u64(j, "max", s->max);
-	json_double(j, "mean", s->mean);
-	json_double(j, "stddev", s->stddev);
-}
-
 static void json_cpus(struct json *j, const char *key, const int *cpus, int n)
 {
 	json_array_begin(j, key);
@@ -775,7 +763,7 @@ static void print_json(const struct report *r, const struct rec_meta *meta,
 		if (res->skipped) {
 			json_string(&j, "reason", res->reason);
 		} else {
-			json_stats(&j, &res->st);
+			report_stats_json(&j, &res->st);
 			json_u64(&j, "dropped", res->dropped);
 		}
 		json_string(&j, "set", kind_names[s->kind]);

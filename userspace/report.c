@@ -78,7 +78,7 @@ void result_extra(struct result *res, const char *key, double val)
 	e->val = val;
 }
 
-static void stats_json(struct json *j, const struct stats *s)
+void report_stats_json(struct json *j, const struct stats *s)
 {
 	json_u64(j, "n", s->n);
 	json_u64(j, "min", s->min);
@@ -107,7 +107,7 @@ static void print_json(const struct report *r, FILE *out)
 	if (r->has_overhead) {
 		json_object_begin(&j, "timer_overhead");
 		json_string(&j, "unit", "cycles");
-		stats_json(&j, &r->overhead);
+		report_stats_json(&j, &r->overhead);
 		json_object_end(&j);
 	}
 	json_array_begin(&j, "variants");
@@ -121,7 +121,7 @@ static void print_json(const struct report *r, FILE *out)
 		if (res->skipped) {
 			json_string(&j, "reason", res->reason);
 		} else {
-			stats_json(&j, &res->st);
+			report_stats_json(&j, &res->st);
 			json_u64(&j, "dropped", res->dropped);
 		}
 		if (res->cr3_writes >= 0)

@@ -69,6 +69,10 @@ void result_skip(struct result *res, const char *fmt, ...)
 void result_extra(struct result *res, const char *key, double val);
 
 void report_print(const struct report *r, FILE *out);
+
+struct json;
+/* n, min, median, p90, p99, max, mean, stddev as members of an object. */
+void report_stats_json(struct json *j, const struct stats *s);
 void report_free(struct report *r);
 
 #endif /* XPTILAB_REPORT_H */
