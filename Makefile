@@ -44,6 +44,15 @@ bench: deps
 	$(MAKE) all
 	@scripts/bench $(BENCH_ARGS)
 
+# scripts/validate: Debian's `perf bench syscall basic` against xptilab's
+# `entry syscall` in one guest (fails beyond 20%), timer overhead, and the
+# spread of five runs of every cr3 and entry variant (docs/methodology.md).
+.PHONY: validate
+validate: deps
+	$(MAKE) all
+	@scripts/validate
+
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace clean

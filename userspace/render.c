@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "claims.h"
 #include "render.h"
 #include "results.h"
 #include "xptilab.h"
@@ -578,7 +579,7 @@ static bool is_quick(const struct jv *obj)
 }
 
 static int write_md(const char *path, const struct results *res,
-		    const bool *plotted)
+		    const bool *plotted, const struct claim *claims)
 {
 	FILE *f = fopen(path, "we");
 	bool quick = false;
@@ -618,6 +619,8 @@ static int write_md(const char *path, const struct results *res,
 		fputs("\n\n", f);
 	}
 	md_machines(f, res);
+	if (claims)
+		claims_md(f, claims);
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
@@ -998,12 +1001,30 @@ static int plots(const char *dir, const struct results *res, bool *plotted)
 	return run_gnuplot(pdir);
 }
 
+/* DIR/claims.txt: the claims as text (scripts/bench prints it). */
+static int write_claims_txt(const char *path, const struct claim *claims)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		xptilab_err("report: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	claims_text(f, claims);
+	if (fclose(f)) {
+		xptilab_err("report: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int usage(FILE *out, int status)
 {
 	fprintf(out,
 		"usage: xptilab report [--no-plots] [--quiet] DIR\n"
 		"  Reads DIR/results.json (from run-all or merge) and writes\n"
-		"  DIR/results.csv, DIR/report.md and, with gnuplot, DIR/plots/*.svg\n"
+		"  DIR/results.csv, DIR/report.md (with the review's claims, also in\n"
+		"  DIR/claims.txt) and, with gnuplot, DIR/plots/*.svg\n"
 		"  and *.png; prints a summary table unless --quiet. A results.json with\n"
 		"  a missing field or an unknown schema_version is refused (exit 1).\n");
 	return status;
@@ -1016,6 +1037,8 @@ int cmd_report(int argc, char **argv)
 	const char *dir = NULL;
 	char path[4200];
 	struct results res;
+	struct claim claims[NCLAIMS];
+	bool have_claims = false;
 	int status = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -1044,13 +1067,21 @@ int cmd_report(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
 	if (write_csv(path, &res))
 		goto out;
+	if (claims_compute(&res, claims))
+		goto out;
+	have_claims = true;
 	snprintf(path, sizeof(path), "%s/report.md", dir);
-	if (write_md(path, &res, plotted))
+	if (write_md(path, &res, plotted, claims))
+		goto out;
+	snprintf(path, sizeof(path), "%s/claims.txt", dir);
+	if (write_claims_txt(path, claims))
 		goto out;
 	if (!quiet)
 		render_summary(stdout, &res);
 	status = fflush(stdout) ? 1 : 0;
 out:
+	if (have_claims)
+		claims_free(claims);
 	results_free(&res);
 	return status;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "claims.h"
 #include "json.h"
 #include "results.h"
 #include "xptilab.h"
@@ -406,6 +407,60 @@ static void utc_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The several-guests file; with claims, their "claims" block too. */
+static int write_merged(const char *out, struct results *in, char **labels,
+			size_t nin, const char *now, const struct claim *claims)
+{
+	struct json j;
+	FILE *f = fopen(out, "we");
+
+	if (!f) {
+		xptilab_err("merge: %s: %s", out, strerror(errno));
+		return -1;
+	}
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	json_u64(&j, "schema_version", RESULTS_SCHEMA_VERSION);
+	json_string(&j, "generated_by", "xptilab " XPTILAB_VERSION);
+	json_string(&j, "created", now);
+	json_array_begin(&j, "guests");
+	for (size_t i = 0; i < nin; i++) {
+		const struct jv *root = in[i].root;
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "guest", labels[i]);
+		/* everything a one-machine file says about its run */
+		for (size_t k = 0; k < root->n; k++)
+			if (strcmp(root->keys[k], "records") &&
+			    strcmp(root->keys[k], "schema_version") &&
+			    strcmp(root->keys[k], "guest"))
+				jv_write(&j, root->keys[k], &root->items[k]);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "records");
+	for (size_t i = 0; i < nin; i++)
+		for (size_t r = 0; r < in[i].nrecs; r++) {
+			const struct jv *o = in[i].recs[r].obj;
+
+			json_object_begin(&j, NULL);
+			json_string(&j, "guest", labels[i]);
+			for (size_t k = 0; k < o->n; k++)
+				if (strcmp(o->keys[k], "guest"))
+					jv_write(&j, o->keys[k], &o->items[k]);
+			json_object_end(&j);
+		}
+	json_array_end(&j);
+	if (claims)
+		claims_json(&j, claims);
+	json_object_end(&j);
+	if (fclose(f)) {
+		xptilab_err("merge: %s: %s", out, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_merge(int argc, char **argv)
 {
 	const char *out = NULL;
@@ -413,9 +468,9 @@ int cmd_merge(int argc, char **argv)
 	char **labels;
 	size_t nin = 0;
 	char now[32];
-	struct json j;
-	FILE *f;
-	int status = 1;
+	struct results merged;
+	struct claim claims[NCLAIMS];
+	int rc, status = 1;
 
 	in = calloc(argc, sizeof(*in));
 	labels = calloc(argc, sizeof(*labels));
@@ -467,50 +522,20 @@ int cmd_merge(int argc, char **argv)
 		status = merge_usage(stderr, EXIT_USAGE);
 		goto out;
 	}
-	f = fopen(out, "we");
-	if (!f) {
-		xptilab_err("merge: %s: %s", out, strerror(errno));
-		goto out;
-	}
 	utc_now(now, sizeof(now));
-	json_init(&j, f);
-	json_object_begin(&j, NULL);
-	json_u64(&j, "schema_version", RESULTS_SCHEMA_VERSION);
-	json_string(&j, "generated_by", "xptilab " XPTILAB_VERSION);
-	json_string(&j, "created", now);
-	json_array_begin(&j, "guests");
-	for (size_t i = 0; i < nin; i++) {
-		const struct jv *root = in[i].root;
-
-		json_object_begin(&j, NULL);
-		json_string(&j, "guest", labels[i]);
-		/* everything a one-machine file says about its run */
-		for (size_t k = 0; k < root->n; k++)
-			if (strcmp(root->keys[k], "records") &&
-			    strcmp(root->keys[k], "schema_version") &&
-			    strcmp(root->keys[k], "guest"))
-				jv_write(&j, root->keys[k], &root->items[k]);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_array_begin(&j, "records");
-	for (size_t i = 0; i < nin; i++)
-		for (size_t r = 0; r < in[i].nrecs; r++) {
-			const struct jv *o = in[i].recs[r].obj;
-
-			json_object_begin(&j, NULL);
-			json_string(&j, "guest", labels[i]);
-			for (size_t k = 0; k < o->n; k++)
-				if (strcmp(o->keys[k], "guest"))
-					jv_write(&j, o->keys[k], &o->items[k]);
-			json_object_end(&j);
-		}
-	json_array_end(&j);
-	json_object_end(&j);
-	if (fclose(f)) {
-		xptilab_err("merge: %s: %s", out, strerror(errno));
+	/* Written twice: the claims are computed from the merged file. */
+	if (write_merged(out, in, labels, nin, now, NULL))
 		goto out;
+	if (results_load(out, &merged))
+		goto out;
+	rc = claims_compute(&merged, claims);
+	if (!rc) {
+		rc = write_merged(out, in, labels, nin, now, claims);
+		claims_free(claims);
 	}
+	results_free(&merged);
+	if (rc)
+		goto out;
 	status = 0;
 out:
 	for (size_t i = 0; i < nin; i++) {

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The claims of the January 2018 XPTI review, each with the numbers of one
+ * results.json that bear on it and a verdict computed from them
+ * (docs/results.md, "Claims"). `report` renders them into report.md and
+ * claims.txt; `merge` writes them as the "claims" block of results.json.
+ */
+#ifndef XPTILAB_CLAIMS_H
+#define XPTILAB_CLAIMS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "results.h"
+
+#define NCLAIMS	5
+
+struct claim_row {
+	const char *guest;		/* label, "" in a one-machine file */
+	char measure[160];		/* "cr3 round trip", "ipi handler targets=2 ..." */
+	const char *a_label, *b_label;
+	double a, b;			/* medians (race: hits, entries) */
+	double diff;			/* b - a (race: NAN) */
+	double ratio;			/* b / a (race: hits per million) */
+	double spread;			/* compare's: max of both runs' (p90-min)/median */
+	bool beyond;			/* |ratio - 1| > spread */
+	char result[96];		/* that row's reading */
+};
+
+struct claim {
+	int id;
+	const char *key, *statement;
+	const char *verdict;		/* supported, contradicted, inconclusive, ... */
+	char reason[320];		/* why, in numbers */
+	bool emulated;			/* a guest it rests on is emulated */
+	const char *caveat, *hardware;	/* under emulation; what hardware settles */
+	size_t nrows;
+	struct claim_row *rows;
+};
+
+/* Fills c[NCLAIMS]; 0, or -1 out of memory. claims_free() after. */
+int claims_compute(const struct results *res, struct claim *c);
+void claims_free(struct claim *c);
+
+void claims_md(FILE *f, const struct claim *c);
+void claims_text(FILE *f, const struct claim *c);
+void claims_json(struct json *j, const struct claim *c);
+
+#endif /* XPTILAB_CLAIMS_H */
