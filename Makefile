@@ -2,7 +2,8 @@
 #
 # xptilab: `make` builds the module, the tool and the selftests;
 # `make check` runs lint and every selftest in several QEMU guests;
-# `make bench` runs the experiments and writes a report.
+# `make bench` runs the experiments and writes a report;
+# `make stress` runs the long robustness tests.
 
 ifeq ($(origin KDIR),undefined)
 KDIR := $(shell scripts/kdir)
@@ -52,6 +53,13 @@ validate: deps
 	$(MAKE) all
 	@scripts/validate
 
+# scripts/stress: the long robustness tests (fuzz 60 s, stress 60 s, 100
+# load/unload cycles) in one guest, and a table of what survived
+# (docs/robustness.md).
+.PHONY: stress
+stress: deps
+	$(MAKE) all
+	@scripts/stress
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
