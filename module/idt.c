@@ -203,6 +203,12 @@ static int xptilab_cpu_online(unsigned int cpu)
 
 static int xptilab_cpu_offline(unsigned int cpu)
 {
+	/*
+	 * The shadow root is rebuilt with the parameter's clone mode when the
+	 * CPU comes back, so its trampoline mode must start over too.
+	 */
+	WRITE_ONCE(pcpu_pages[cpu]->tmode, 0);
+	WRITE_ONCE(pcpu_pages[cpu]->twindow, 0);
 	WRITE_ONCE(pcpu_pages[cpu]->sess_pgd, 0);
 	local_irq_disable();
 	restore_idt(cpu);

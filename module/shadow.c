@@ -21,8 +21,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/smp.h>
+#include <linux/spinlock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
@@ -52,6 +54,8 @@ struct xptilab_shadow {
 };
 
 static struct xptilab_shadow *shadows[XPTILAB_MAX_CPUS];
+/* shadows[] against the mirror's notifier, which may run at any time. */
+static DEFINE_SPINLOCK(shadows_lock);
 
 static void *shadow_table(struct xptilab_shadow *sh)
 {
@@ -247,7 +251,9 @@ int xptilab_shadow_build(unsigned int cpu)
 		goto fail;
 	WRITE_ONCE(pcpu->shadow_va, (u64)sh->pgd);
 	WRITE_ONCE(pcpu->shadow_cr3, __pa(sh->pgd));
+	spin_lock(&shadows_lock);
 	shadows[cpu] = sh;
+	spin_unlock(&shadows_lock);
 	return 0;
 fail:
 	pr_err("cpu%u: cannot build the shadow root: %d\n", cpu, ret);
@@ -263,7 +269,9 @@ void xptilab_shadow_free(unsigned int cpu)
 		return;
 	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_cr3, 0);
 	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_va, 0);
+	spin_lock(&shadows_lock);
 	shadows[cpu] = NULL;
+	spin_unlock(&shadows_lock);
 	shadow_destroy(sh);
 }
 
@@ -303,6 +311,49 @@ bool xptilab_shadow_is_global(unsigned int cpu)
 static struct mm_struct *mirror_mm;	/* referenced with mmget() */
 static pid_t mirror_pid;
 static const void *mirror_owner;
+static struct mmu_notifier mirror_mn;
+
+/*
+ * The mm reference keeps the task's pgd, not the tables its top-level
+ * entries point to: munmap() and mremap() may free those. Before they can,
+ * Linux reports the range as MMU_NOTIFY_UNMAP; clear the mirrored
+ * top-level entries that cover it in every shadow root, so that no shadow
+ * root ever points at a freed table. The mirror is then incomplete (the
+ * audit calls it stale) until the next sync; a session copies the current
+ * entries on entry anyway, and a CPU in a session gets Linux's own TLB
+ * shootdown for the unmap, which ends the session.
+ */
+static int mirror_invalidate(struct mmu_notifier *mn,
+			     const struct mmu_notifier_range *range)
+{
+	unsigned long first, last, i;
+	unsigned int cpu;
+
+	if (range->event != MMU_NOTIFY_UNMAP || range->end <= range->start)
+		return 0;
+	first = pgd_index(range->start);
+	last = pgd_index(range->end - 1);
+	if (range->start >= TASK_SIZE_MAX || first >= XPTILAB_USER_PGDS)
+		return 0;
+	if (last >= XPTILAB_USER_PGDS || range->end > TASK_SIZE_MAX)
+		last = XPTILAB_USER_PGDS - 1;
+	spin_lock(&shadows_lock);
+	for_each_possible_cpu(cpu) {
+		struct xptilab_shadow *sh = cpu < XPTILAB_MAX_CPUS ?
+					    shadows[cpu] : NULL;
+
+		if (!sh)
+			continue;
+		for (i = first; i <= last; i++)
+			WRITE_ONCE(sh->pgd[i], __pgd(0));
+	}
+	spin_unlock(&shadows_lock);
+	return 0;
+}
+
+static const struct mmu_notifier_ops mirror_mn_ops = {
+	.invalidate_range_start = mirror_invalidate,
+};
 
 /* The task's top-level table as user mode sees it (PTI: the user copy). */
 static pgd_t *user_pgd(struct mm_struct *mm)
@@ -346,6 +397,7 @@ static void clear_user_half(void *unused)
 int xptilab_mirror_set(struct mm_struct *mm, const void *owner)
 {
 	unsigned int cpu;
+	int ret;
 
 	if (mirror_mm == mm) {
 		mirror_owner = owner;
@@ -356,6 +408,10 @@ int xptilab_mirror_set(struct mm_struct *mm, const void *owner)
 		if (mirror_mm && READ_ONCE(xptilab_pcpu(cpu)->sess_pgd))
 			return -EBUSY;
 	xptilab_mirror_clear();
+	mirror_mn.ops = &mirror_mn_ops;
+	ret = mmu_notifier_register(&mirror_mn, mm);
+	if (ret)
+		return ret;
 	mmget(mm);
 	mirror_mm = mm;
 	mirror_pid = task_tgid_vnr(current);
@@ -379,6 +435,7 @@ void xptilab_mirror_clear(void)
 	WRITE_ONCE(mirror_mm, NULL);
 	on_each_cpu(clear_user_half, NULL, 1);
 	mirror_owner = NULL;
+	mmu_notifier_unregister(&mirror_mn, mm);
 	mmput(mm);
 }
 
