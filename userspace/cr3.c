@@ -78,12 +78,6 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo,
 	return 0;
 }
 
-static int parse_variants(const char *s, unsigned int *mask)
-{
-	return args_variants("cr3", s, variant_names, XPTILAB_CR3_NR_VARIANTS,
-			     mask);
-}
-
 /*
  * Options as "--opt VALUE" or "--opt=VALUE". Returns 0, or the exit status
  * (EXIT_USAGE, or -1 for 0 after --help) with the message printed.
@@ -137,7 +131,8 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 			if (parse_uint(name, val, 0, XPTILAB_MAX_TOUCH_PAGES,
 				       &o->touch))
 				return EXIT_USAGE;
-		} else if (parse_variants(val, &o->variants)) {
+		} else if (args_variants("cr3", val, variant_names, XPTILAB_CR3_NR_VARIANTS,
+					 &o->variants)) {
 			return EXIT_USAGE;
 		}
 	}

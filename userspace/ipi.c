@@ -133,12 +133,6 @@ static int parse_num(const char *opt, const char *s, long lo, long hi,
 	return 0;
 }
 
-static int parse_variants(const char *s, unsigned int *mask)
-{
-	return args_variants("ipi", s, variant_names, XPTILAB_IPI_NR_VARIANTS,
-			     mask);
-}
-
 /*
  * Options as "--opt VALUE" or "--opt=VALUE". Returns 0, or the exit status
  * (EXIT_USAGE, or -1 for 0 after --help) with the message printed.
@@ -213,7 +207,8 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 			if (parse_num(name, val, 1, XPTILAB_MAX_IPI_ITERATIONS, &v))
 				return EXIT_USAGE;
 			o->iterations = v;
-		} else if (parse_variants(val, &o->variants)) {
+		} else if (args_variants("ipi", val, variant_names, XPTILAB_IPI_NR_VARIANTS,
+					 &o->variants)) {
 			return EXIT_USAGE;
 		}
 	}
@@ -735,45 +730,46 @@ static void json_topology(struct json *j, const struct topo *t, int from)
 	json_object_end(j);
 }
 
-static void print_json(const struct report *r, const struct rec_meta *meta,
+struct json_ctx {
+	const struct rec_meta *meta;
+	const struct topo *t;
+	int from;
+	unsigned int iterations;
+};
+
+/* report.c's JSON plus the iterations, the topology and each record's set. */
+static void json_top(struct json *j, const struct report *r, void *arg)
+{
+	const struct json_ctx *c = arg;
+
+	(void)r;
+	json_u64(j, "iterations", c->iterations);
+	json_topology(j, c->t, c->from);
+}
+
+static void json_record(struct json *j, const struct report *r, size_t i,
+			void *arg)
+{
+	const struct json_ctx *c = arg;
+	const struct target_set *s = c->meta[i].set;
+
+	(void)r;
+	json_string(j, "set", kind_names[s->kind]);
+	json_cpus(j, "cpus", s->cpus, s->ncpus);
+}
+
+static void print_json(struct report *r, const struct rec_meta *meta,
 		       const struct topo *t, int from, unsigned int iterations)
 {
-	struct json j;
+	struct json_ctx c = {
+		.meta = meta, .t = t, .from = from, .iterations = iterations,
+	};
 
-	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_u64(&j, "schema", REPORT_SCHEMA);
-	json_string(&j, "experiment", r->experiment);
-	if (r->has_info)
-		info_json(&j, "machine", &r->info, &r->plat);
-	else
-		json_null(&j, "machine");
-	json_i64(&j, "cpu", from);
-	json_u64(&j, "iterations", iterations);
-	json_topology(&j, t, from);
-	json_array_begin(&j, "variants");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct result *res = &r->results[i];
-		const struct target_set *s = meta[i].set;
-
-		json_object_begin(&j, NULL);
-		json_string(&j, "name", res->variant);
-		json_string(&j, "unit", res->unit);
-		json_bool(&j, "skipped", res->skipped);
-		if (res->skipped) {
-			json_string(&j, "reason", res->reason);
-		} else {
-			report_stats_json(&j, &res->st);
-			json_u64(&j, "dropped", res->dropped);
-		}
-		json_string(&j, "set", kind_names[s->kind]);
-		json_cpus(&j, "cpus", s->cpus, s->ncpus);
-		for (size_t k = 0; k < res->nextra; k++)
-			json_double(&j, res->extra[k].key, res->extra[k].val);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_object_end(&j);
+	r->hooks = (struct report_json_hooks){
+		.json_top = json_top, .json_record = json_record, .ctx = &c,
+	};
+	report_print(r, stdout);
+	r->hooks = (struct report_json_hooks){};
 }
 
 static void print_machine(const struct report *r)

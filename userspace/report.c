@@ -110,6 +110,8 @@ static void print_json(const struct report *r, FILE *out)
 		report_stats_json(&j, &r->overhead);
 		json_object_end(&j);
 	}
+	if (r->hooks.json_top)
+		r->hooks.json_top(&j, r, r->hooks.ctx);
 	json_array_begin(&j, "variants");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct result *res = &r->results[i];
@@ -128,6 +130,8 @@ static void print_json(const struct report *r, FILE *out)
 			json_i64(&j, "cr3_writes", res->cr3_writes);
 		if (res->global_flushes >= 0)
 			json_i64(&j, "global_flushes", res->global_flushes);
+		if (r->hooks.json_record)
+			r->hooks.json_record(&j, r, i, r->hooks.ctx);
 		for (size_t k = 0; k < res->nextra; k++)
 			json_double(&j, res->extra[k].key, res->extra[k].val);
 		json_object_end(&j);

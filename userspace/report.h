@@ -40,6 +40,22 @@ struct result {
 	struct result_extra extra[REPORT_MAX_EXTRA];
 };
 
+struct json;
+struct report;
+
+/*
+ * Optional additions to the JSON output, for experiments with more to say
+ * than the common fields: json_top writes extra top-level members (after
+ * "cpu" and "timer_overhead"), json_record extra members of record i
+ * (before its extra numeric keys).
+ */
+struct report_json_hooks {
+	void (*json_top)(struct json *j, const struct report *r, void *ctx);
+	void (*json_record)(struct json *j, const struct report *r, size_t i,
+			    void *ctx);
+	void *ctx;
+};
+
 struct report {
 	const char *experiment;
 	enum report_format fmt;
@@ -51,6 +67,7 @@ struct report {
 	struct stats overhead;		/* the timer's own cost, subtracted */
 	struct result *results;
 	size_t n, cap;
+	struct report_json_hooks hooks;
 };
 
 /* Parse "--json"/"--csv" into *fmt; returns true if arg was one. */
@@ -70,7 +87,6 @@ void result_extra(struct result *res, const char *key, double val);
 
 void report_print(const struct report *r, FILE *out);
 
-struct json;
 /* n, min, median, p90, p99, max, mean, stddev as members of an object. */
 void report_stats_json(struct json *j, const struct stats *s);
 void report_free(struct report *r);
