@@ -328,22 +328,6 @@ TEST_F(cr3, bad_pointers_are_efault)
 	EXPECT_EQ(EFAULT, errno);
 }
 
-/* Run a shell command; its exit status (or -1) and output in out. */
-static int run_cmd(const char *cmd, char *out, size_t size)
-{
-	size_t len = 0, n;
-	FILE *p = popen(cmd, "re");
-	int status;
-
-	if (!p)
-		return -1;
-	while (len < size - 1 && (n = fread(out + len, 1, size - 1 - len, p)) > 0)
-		len += n;
-	out[len] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST_F_TIMEOUT(cr3, tool_under_asan, 120)
 {
 	static char out[65536];

@@ -82,31 +82,4 @@ static inline bool audit_ok(char *buf, size_t size)
 	return !strcmp(buf, "ok\n");
 }
 
-/*
- * Run cmd with popen; its output (truncated) into out. Returns the exit
- * status, or -1.
- */
-static inline int run_tool(const char *cmd, char *out, size_t size)
-{
-	FILE *p = popen(cmd, "re");
-	size_t len;
-	int status;
-
-	if (!p)
-		return -1;
-	len = fread(out, 1, size - 1, p);
-	out[len] = '\0';
-	while (fgetc(p) != EOF)
-		;
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The tool the selftests run: the sanitizer build when installed. */
-static inline const char *tool_path(void)
-{
-	return access("/usr/bin/xptilab-asan", X_OK) ? "xptilab" :
-	       "/usr/bin/xptilab-asan";
-}
-
 #endif /* XPTILAB_SELFTESTS_ENTRY_HELPERS_H */

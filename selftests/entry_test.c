@@ -437,7 +437,7 @@ TEST_F_TIMEOUT(entry, tool_runs_every_variant, 120)
 	REQUIRE_MODULE();
 	snprintf(cmd, sizeof(cmd), "%s entry --cpu %d --variant all --iterations 300 --json 2>&1",
 		 tool_path(), CPU);
-	status = run_tool(cmd, out, sizeof(out));
+	status = run_cmd(cmd, out, sizeof(out));
 	ASSERT_EQ(0, status) TH_LOG("%s: exit %d:\n%s", cmd, status, out);
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(pat, sizeof(pat), "\"name\": \"%s\"", names[i]);
@@ -447,7 +447,7 @@ TEST_F_TIMEOUT(entry, tool_runs_every_variant, 120)
 	EXPECT_NE(NULL, strstr(out, "\"timer_overhead\"")) TH_LOG("%s", out);
 
 	snprintf(cmd, sizeof(cmd), "%s entry --variant nonesuch 2>&1", tool_path());
-	EXPECT_EQ(2, run_tool(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(2, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s", out);
 }
 
 TEST_HARNESS_MAIN

@@ -88,4 +88,35 @@ static inline int errno_of(long ret)
 	return ret < 0 ? errno : 0;
 }
 
+/*
+ * Run cmd through popen(); up to size - 1 bytes of its output into out
+ * (NUL-terminated), the rest read and dropped so the command is never
+ * killed by SIGPIPE. Returns its exit status, or -1.
+ */
+static inline int run_cmd(const char *cmd, char *out, size_t size)
+{
+	FILE *p = popen(cmd, "re");
+	size_t len = 0, n;
+	int status;
+
+	out[0] = '\0';
+	if (!p)
+		return -1;
+	while (len < size - 1 &&
+	       (n = fread(out + len, 1, size - 1 - len, p)) > 0)
+		len += n;
+	out[len] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The tool the selftests run: the sanitizer build when installed. */
+static inline const char *tool_path(void)
+{
+	return access("/usr/bin/xptilab-asan", X_OK) ? "xptilab" :
+	       "/usr/bin/xptilab-asan";
+}
+
 #endif /* XPTILAB_SELFTESTS_HELPERS_H */

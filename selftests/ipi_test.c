@@ -28,8 +28,6 @@
 #define MAX_CPUS	XPTILAB_MAX_CPU_BITS
 #define MAX_NODES	64
 #define ITERS		20
-#define TOOL		"/usr/bin/xptilab"
-#define ASAN_TOOL	"/usr/bin/xptilab-asan"
 
 static const char *const variant_names[XPTILAB_IPI_NR_VARIANTS] = {
 	"empty", "sync", "flush", "flush-nonglobal", "invpcid",
@@ -682,28 +680,6 @@ TEST(bad_pointers_are_efault)
 
 /* ---- the tool ---- */
 
-/* Run cmd; its exit status (or -1), its stdout+stderr into out. */
-static int run_cmd(const char *cmd, char *out, size_t size)
-{
-	FILE *p = popen(cmd, "re");
-	size_t len = 0, n;
-	int status;
-
-	out[0] = '\0';
-	if (!p)
-		return -1;
-	while (len < size - 1 && (n = fread(out + len, 1, size - 1 - len, p)) > 0)
-		len += n;
-	out[len] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *tool(void)
-{
-	return access(ASAN_TOOL, X_OK) ? TOOL : ASAN_TOOL;
-}
-
 TEST(tool_refuses_bad_input)
 {
 	bool online[MAX_CPUS], targets[MAX_CPUS];
@@ -732,9 +708,9 @@ TEST(tool_refuses_bad_input)
 	snprintf(args[n++], sizeof(args[0]), "--count 1 --node 0");
 	for (int i = 0; i < n; i++) {
 		snprintf(cmd, sizeof(cmd), "%s ipi %s --iterations 1 2>&1",
-			 tool(), args[i]);
+			 tool_path(), args[i]);
 		if (strstr(args[i], "--iterations"))
-			snprintf(cmd, sizeof(cmd), "%s ipi %s 2>&1", tool(),
+			snprintf(cmd, sizeof(cmd), "%s ipi %s 2>&1", tool_path(),
 				 args[i]);
 		EXPECT_EQ(2, run_cmd(cmd, out, sizeof(out)))
 			TH_LOG("%s printed:\n%s", cmd, out);
@@ -888,7 +864,7 @@ static int tool_sweep(struct __test_metadata *_metadata, struct rec *recs,
 	int rc;
 
 	snprintf(cmd, sizeof(cmd), "%s ipi --variant empty --iterations 5 --json",
-		 tool());
+		 tool_path());
 	rc = run_cmd(cmd, out, size);
 	EXPECT_EQ(0, rc) TH_LOG("%s printed:\n%s", cmd, out);
 	if (rc)

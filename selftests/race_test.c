@@ -278,7 +278,7 @@ TEST_F_TIMEOUT(race, tool_reports_both_gates, 60)
 	REQUIRE_TWO_CPUS();
 	snprintf(cmd, sizeof(cmd), "%s race --cpu %d --storm-cpu %d --seconds 2 --json",
 		 tool_path(), CPU, self->storm_cpu);
-	status = run_tool(cmd, out, sizeof(out));
+	status = run_cmd(cmd, out, sizeof(out));
 	ASSERT_EQ(0, status) TH_LOG("%s: exit %d:\n%s", cmd, status, out);
 	irq = strstr(out, "\"gate\": \"interrupt\"");
 	trap = strstr(out, "\"gate\": \"trap\"");

@@ -830,30 +830,6 @@ TEST_F(session, unload_refused_while_open)
 	expect_no_mirror(_metadata);
 }
 
-/* ---- the tool ---- */
-
-static int run_tool(const char *cmd, char *out, size_t size)
-{
-	FILE *p = popen(cmd, "re");
-	size_t len;
-	int status;
-
-	if (!p)
-		return -1;
-	len = fread(out, 1, size - 1, p);
-	out[len] = '\0';
-	while (fgetc(p) != EOF)
-		;
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *tool(void)
-{
-	return access("/usr/bin/xptilab-asan", X_OK) ? "xptilab" :
-	       "/usr/bin/xptilab-asan";
-}
-
 TEST_F_TIMEOUT(session, tool_session_and_entry_variants, 60)
 {
 	static char out[65536];
@@ -864,20 +840,20 @@ TEST_F_TIMEOUT(session, tool_session_and_entry_variants, 60)
 		SKIP(return, "the xptilab tool is not installed");
 	close(self->fd);	/* the tool starts its own sessions */
 	self->fd = -1;
-	snprintf(cmd, sizeof(cmd), "%s session --run 1 --cpu %d --json", tool(), CPU);
-	ASSERT_EQ(0, run_tool(cmd, out, sizeof(out))) TH_LOG("%s:\n%s", cmd, out);
+	snprintf(cmd, sizeof(cmd), "%s session --run 1 --cpu %d --json", tool_path(), CPU);
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s:\n%s", cmd, out);
 	EXPECT_NE(NULL, strstr(out, "\"mode\": \"run\"")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"exits_by_vector\"")) TH_LOG("%s", out);
-	snprintf(cmd, sizeof(cmd), "%s session --stats", tool());
-	ASSERT_EQ(0, run_tool(cmd, out, sizeof(out))) TH_LOG("%s:\n%s", cmd, out);
+	snprintf(cmd, sizeof(cmd), "%s session --stats", tool_path());
+	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s:\n%s", cmd, out);
 	EXPECT_NE(NULL, strstr(out, "ended by")) TH_LOG("%s", out);
 	for (int i = 0; i < 2; i++) {
 		const char *v = i ? "session-trap" : "session-xpti";
 
 		snprintf(cmd, sizeof(cmd),
 			 "%s entry --variant %s --iterations 2000 --window 100 --json",
-			 tool(), v);
-		ASSERT_EQ(0, run_tool(cmd, out, sizeof(out))) TH_LOG("%s:\n%s", cmd, out);
+			 tool_path(), v);
+		ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out))) TH_LOG("%s:\n%s", cmd, out);
 		EXPECT_NE(NULL, strstr(out, v)) TH_LOG("%s", out);
 		EXPECT_NE(NULL, strstr(out, "\"cr3_writes\": 2")) TH_LOG("%s", out);
 		EXPECT_NE(NULL, strstr(out, "\"n\": 2000")) TH_LOG("%s", out);
