@@ -82,6 +82,25 @@ xptilab_entry_start:
 .Lleft\@:
 .endm
 
+/*
+ * \dst = the full root for a task whose CR3 is in \src, as Linux's
+ * SWITCH_TO_KERNEL_CR3 computes it (PTI user bits cleared, NOFLUSH with
+ * PCID), also stored as this CPU's full root (data page in \p).
+ */
+.macro FULL_ROOT src, dst, p
+	movq	XPTILAB_PCPU_KCR3_CLEAR(\p), \dst
+	notq	\dst
+	andq	\src, \dst
+	orq	XPTILAB_PCPU_KCR3_SET(\p), \dst
+	movq	\dst, XPTILAB_PCPU_FULL_CR3(\p)
+.endm
+
+/* \reg = Linux's own handler for the vector in \vec. */
+.macro ORIG_HANDLER vec, reg
+	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), \reg
+	movq	XPTILAB_GLOBAL_ORIG(\reg, \vec, 8), \reg
+.endm
+
 /* \reg = this CPU's xptilab data page; clobbers %rcx. */
 .macro PCPU_PAGE reg
 	movl	$__CPUNODE_SEG, %ecx
@@ -203,8 +222,7 @@ xptilab_stub_common:
 
 .Lforward:
 	movq	32(%rsp), %rcx
-	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), %rdx
-	movq	XPTILAB_GLOBAL_ORIG(%rdx, %rcx, 8), %rax
+	ORIG_HANDLER %rcx, %rax
 	movq	%rax, 32(%rsp)
 	popq	%rsi
 	popq	%rdx
@@ -265,13 +283,8 @@ xptilab_stub_common:
 	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rcx
 	jmp	.Lready\@
 .Lfrom_task\@:
-	/* rcx = the full root: the task's CR3 without its PTI user bits */
 	movq	%rax, 40(%rsp)
-	movq	XPTILAB_PCPU_KCR3_CLEAR(%rsi), %rcx
-	notq	%rcx
-	andq	%rax, %rcx
-	orq	XPTILAB_PCPU_KCR3_SET(%rsi), %rcx
-	movq	%rcx, XPTILAB_PCPU_FULL_CR3(%rsi)
+	FULL_ROOT %rax, %rcx, %rsi
 	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
 	movq	%rax, %cr3		/* 1: onto the shadow root */
 .Lready\@:
@@ -376,8 +389,7 @@ xptilab_tramp_trap:
 	movq	XPTILAB_PCPU_PENDING(%rsi), %rcx
 	movq	$0, XPTILAB_PCPU_PENDING(%rsi)
 	decq	%rcx
-	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), %rax
-	movq	XPTILAB_GLOBAL_ORIG(%rax, %rcx, 8), %rax
+	ORIG_HANDLER %rcx, %rax
 	movq	%rax, 40(%rsp)
 	popq	%r8
 	popq	%rsi
@@ -426,11 +438,7 @@ xptilab_tramp_session:
 	cmpq	%rcx, %rdx
 	jne	.Lsession_refuse
 	movq	%rax, XPTILAB_PCPU_SESS_TASK_CR3(%r8)
-	movq	XPTILAB_PCPU_KCR3_CLEAR(%r8), %rcx
-	notq	%rcx
-	andq	%rax, %rcx
-	orq	XPTILAB_PCPU_KCR3_SET(%r8), %rcx
-	movq	%rcx, XPTILAB_PCPU_FULL_CR3(%r8)
+	FULL_ROOT %rax, %rcx, %r8
 	movq	%rcx, %cr3		/* full root: the pgds are reachable */
 	cld
 	movq	XPTILAB_PCPU_SESS_PGD_VA(%r8), %rsi
