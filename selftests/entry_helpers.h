@@ -49,15 +49,6 @@ static inline int get_counters(int fd, int cpu, struct xptilab_counters *c)
 	return ioctl(fd, XPTILAB_IOC_COUNTERS, c);
 }
 
-static inline int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static inline double now_s(void)
 {
 	struct timespec ts;

@@ -765,7 +765,7 @@ static void one_call(struct fuzz *f)
 	} else {
 		int c = online_pick(f);
 
-		f->pinned = pin_cpu(c) ? -1 : c;
+		f->pinned = pin_to(c) ? -1 : c;
 	}
 	cpu = f->pinned >= 0 && r < 8 ? f->pinned : online_pick(f);
 

@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -43,6 +45,15 @@ static inline bool module_loaded(void)
 		SKIP(return, "needs root"); \
 	if (!module_loaded()) \
 		SKIP(return, "the " MODULE_NAME " module is not loaded"); \
+} while (0)
+
+/* SKIP unless the module is loaded and $XPTILAB_KO can reload it. */
+#define REQUIRE_RELOADABLE() do { \
+	REQUIRE_MODULE(); \
+	if (!getenv("XPTILAB_KO")) \
+		SKIP(return, "XPTILAB_KO is not set"); \
+	if (access(getenv("XPTILAB_KO"), R_OK)) \
+		SKIP(return, "%s: %s", getenv("XPTILAB_KO"), strerror(errno)); \
 } while (0)
 
 /* Open the device into fd or fail the test. */
@@ -110,6 +121,16 @@ static inline int run_cmd(const char *cmd, char *out, size_t size)
 		;
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Pin the calling thread to cpu; 0 or -1 with errno. */
+static inline int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* The tool the selftests run: the sanitizer build when installed. */

@@ -122,15 +122,6 @@ static int first_cpu(const bool *set)
 	return -1;
 }
 
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* A fixture only for the tests that need more than the default timeout. */
 FIXTURE(slow) {
 	int unused;
@@ -194,7 +185,7 @@ static int get_counters(int fd, int cpu, struct xptilab_counters *c)
 	(targets)[from] = false; \
 	(ntargets) = __n - 1; \
 	(void)(ntargets); \
-	ASSERT_EQ(0, pin(from)) TH_LOG("pin to cpu %d: %s", (from), \
+	ASSERT_EQ(0, pin_to(from)) TH_LOG("pin to cpu %d: %s", (from), \
 				       strerror(errno)); \
 } while (0)
 
@@ -587,9 +578,9 @@ TEST(bad_input_is_einval)
 			CPU_SET(c, &all);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(all), &all));
 	EXPECT_RUN_FAILS(fd, good, EINVAL, "caller not pinned");
-	ASSERT_EQ(0, pin(other));
+	ASSERT_EQ(0, pin_to(other));
 	EXPECT_RUN_FAILS(fd, good, EINVAL, "caller pinned to another CPU");
-	ASSERT_EQ(0, pin(from));
+	ASSERT_EQ(0, pin_to(from));
 
 	/* nothing above sent an IPI */
 	EXPECT_EQ(before, handled_total(fd, online));

@@ -117,7 +117,7 @@ static const char *experiment(int vgate, int vtrap, int vsess)
 	fd = open(XPTILAB_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return "open";
-	if (pin_cpu(0)) {
+	if (pin_to(0)) {
 		snprintf(why, sizeof(why), "pin: %s", strerror(errno));
 		goto fail;
 	}
@@ -279,7 +279,7 @@ static void busy_child(struct busy *b, const char *what, int vgate, int vsess)
 	int fd = open(XPTILAB_DEVICE, O_RDWR | O_CLOEXEC);
 	long ret = 0;
 
-	if (fd < 0 || pin_cpu(0))
+	if (fd < 0 || pin_to(0))
 		_exit(CHILD_SETUP_FAILED);
 	online_cpus(online);
 	for (int c = 1; c < MAX_TEST_CPUS; c++)

@@ -84,20 +84,12 @@ FIXTURE_TEARDOWN(lifecycle)
 	close(self->kmsg);
 }
 
-#define REQUIRE_KO() do { \
-	REQUIRE_MODULE(); \
-	if (!getenv("XPTILAB_KO")) \
-		SKIP(return, "XPTILAB_KO is not set"); \
-	if (access(getenv("XPTILAB_KO"), R_OK)) \
-		SKIP(return, "%s: %s", getenv("XPTILAB_KO"), strerror(errno)); \
-} while (0)
-
 TEST_F_TIMEOUT(lifecycle, unload_and_reload, 240)
 {
 	struct xptilab_info info;
 	int fd;
 
-	REQUIRE_KO();
+	REQUIRE_RELOADABLE();
 	for (int i = 0; i < CYCLES; i++) {
 		ASSERT_EQ(0, unload())
 			TH_LOG("cycle %d: delete_module: %s", i, strerror(errno));
@@ -116,7 +108,7 @@ TEST_F_TIMEOUT(lifecycle, unload_and_reload, 240)
 
 TEST_F(lifecycle, loading_twice_is_eexist)
 {
-	REQUIRE_KO();
+	REQUIRE_RELOADABLE();
 	EXPECT_EQ(-1, load(""));
 	EXPECT_EQ(EEXIST, errno);
 	EXPECT_TRUE(module_loaded());
@@ -126,7 +118,7 @@ TEST_F(lifecycle, open_device_pins_module)
 {
 	int fd;
 
-	REQUIRE_KO();
+	REQUIRE_RELOADABLE();
 	OPEN_DEVICE(fd);
 	EXPECT_EQ(-1, unload());
 	EXPECT_EQ(EWOULDBLOCK, errno) TH_LOG("delete_module: %s", strerror(errno));
@@ -136,7 +128,7 @@ TEST_F(lifecycle, open_device_pins_module)
 
 TEST_F(lifecycle, clone_global_out_of_range_is_refused)
 {
-	REQUIRE_KO();
+	REQUIRE_RELOADABLE();
 	ASSERT_EQ(0, unload()) TH_LOG("delete_module: %s", strerror(errno));
 	EXPECT_EQ(-1, load("clone_global=7"));
 	EXPECT_EQ(EINVAL, errno) TH_LOG("finit_module: %s", strerror(errno));
@@ -150,7 +142,7 @@ TEST_F(lifecycle, clone_global_is_reported)
 	struct xptilab_info info;
 	int fd;
 
-	REQUIRE_KO();
+	REQUIRE_RELOADABLE();
 	ASSERT_EQ(0, unload()) TH_LOG("delete_module: %s", strerror(errno));
 	ASSERT_EQ(0, load("clone_global=1")) TH_LOG("finit_module: %s",
 						     strerror(errno));
@@ -176,7 +168,7 @@ TEST_F(lifecycle, tool_says_module_not_loaded)
 	FILE *p;
 	int status;
 
-	REQUIRE_KO();
+	REQUIRE_RELOADABLE();
 	ASSERT_EQ(0, unload()) TH_LOG("delete_module: %s", strerror(errno));
 	p = popen("xptilab info 2>&1", "re");
 	ASSERT_NE(NULL, p);

@@ -171,7 +171,7 @@ TEST_F(params, valid_values_load)
 	OPEN_DEVICE(fd);
 	ASSERT_EQ(0, get_info(fd, &info));
 	EXPECT_EQ(1u, info.clone_global);
-	ASSERT_EQ(0, pin_cpu(0));
+	ASSERT_EQ(0, pin_to(0));
 	ASSERT_EQ(0, ioctl(fd, XPTILAB_IOC_ENTRY_CONFIG, &e)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0x1au, e.vector_gate);
 	EXPECT_EQ(0x1fu, e.vector_trap);

@@ -79,15 +79,6 @@ static inline uint64_t rng_seed(void)
 	       (uint64_t)(mono_s() * 1e9);
 }
 
-static inline int pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static inline int unpin(void)
 {
 	cpu_set_t set;

@@ -47,15 +47,6 @@
 	fflush(stdout); \
 } while (0)
 
-static int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

@@ -101,15 +101,6 @@ static inline int module_unload(void)
 	return syscall(SYS_delete_module, MODULE_NAME, O_NONBLOCK);
 }
 
-/* SKIP unless the module is loaded and $XPTILAB_KO can reload it. */
-#define REQUIRE_RELOADABLE() do { \
-	REQUIRE_MODULE(); \
-	if (!getenv("XPTILAB_KO")) \
-		SKIP(return, "XPTILAB_KO is not set"); \
-	if (access(getenv("XPTILAB_KO"), R_OK)) \
-		SKIP(return, "%s: %s", getenv("XPTILAB_KO"), strerror(errno)); \
-} while (0)
-
 /* One line of cpuN/shadow. */
 struct shadow_range {
 	uint64_t start, end;

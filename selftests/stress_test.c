@@ -318,10 +318,10 @@ static void worker(int idx, int home, int ncpus, uint64_t seed)
 			}
 		}
 		/* at home, or on CPU 0 while home is offline */
-		if (pin_cpu(home)) {
+		if (pin_to(home)) {
 			cpu = 0;
 			w->migrated++;
-			if (pin_cpu(0))
+			if (pin_to(0))
 				wbad(w, "pin to cpu", 0, errno);
 		}
 		op = rng_below(&rng, 100);

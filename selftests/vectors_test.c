@@ -51,15 +51,6 @@ static int irq_row(const char *name, unsigned long long *counts, int max)
 	return -1;
 }
 
-static int pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static double now(clockid_t clk)
 {
 	struct timespec ts;
@@ -93,7 +84,7 @@ TEST_F(vectors, timer_ticks)
 	int cpu;
 
 	REQUIRE_MODULE();
-	ASSERT_EQ(0, pin(0)) TH_LOG("pin to cpu0: %s", strerror(errno));
+	ASSERT_EQ(0, pin_to(0)) TH_LOG("pin to cpu0: %s", strerror(errno));
 	cpu = sched_getcpu();
 	ASSERT_LT(cpu, irq_row("LOC", before, MAX_TEST_CPUS))
 		TH_LOG("no LOC row in /proc/interrupts");
@@ -118,7 +109,7 @@ static void *spin(void *arg)
 {
 	struct spinner *s = arg;
 
-	if (pin(1))
+	if (pin_to(1))
 		return (void *)1;
 	atomic_store(&s->running, 1);
 	while (!atomic_load(&s->stop)) {
@@ -144,7 +135,7 @@ TEST_F(vectors, tlb_shootdown_ipis)
 	REQUIRE_MODULE();
 	if (online_cpus(online) < 2 || !online[0] || !online[1])
 		SKIP(return, "needs CPUs 0 and 1 online");
-	ASSERT_EQ(0, pin(0));
+	ASSERT_EQ(0, pin_to(0));
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, page);
