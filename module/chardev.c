@@ -79,6 +79,8 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 		return xptilab_ioc_session(uarg, file);
 	case XPTILAB_IOC_SESSION_STATS:
 		return xptilab_ioc_session_stats(uarg);
+	case XPTILAB_IOC_NMI_CHECK:
+		return xptilab_ioc_nmi_check(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -17,7 +17,13 @@
  *
  * So: no rel32 call or jump out of the section (no return or retpoline
  * thunks: a plain "ret; int3"), no stack use while a shadow root may be in
- * CR3, no memory the shadow root lacks. objtool is told to skip this file
+ * CR3, no memory the shadow root lacks.
+ *
+ * Transfers into Linux's handlers are "lfence; jmp *mem", never "ret":
+ * they run before Linux's own entry mitigations (UNTRAIN_RET, IBRS), so a
+ * return prediction user mode trained must not be consumed here (Retbleed,
+ * SRSO, ITS); the lfence keeps the indirect jump from being steered before
+ * its target is loaded (docs/design.md, "Hardware hazards"). objtool is told to skip this file
  * in Kbuild: it is entry code in the IDT sense, never run at the address
  * objtool would validate for the paths it cares about.
  */
@@ -43,6 +49,51 @@ xptilab_entry_start:
 	.rept 256
 	.balign XPTILAB_STUB_SIZE
 	endbr64
+	pushq	$vector
+	jmp	xptilab_stub_common
+	vector = vector + 1
+	.endr
+
+/*
+ * Stubs for the vectors Linux delivers on an IST stack (NMI, #DB, #MC, #DF),
+ * XPTILAB_IST_STUB_SIZE bytes apart. Below the hardware frame of an IST
+ * stack Linux keeps state that a nested event must find intact: for NMI,
+ * the "NMI executing" word and the saved iret frames of first_nmi and
+ * repeat_nmi (entry_64.S). So the usual path writes only the one word
+ * Linux's NMI entry overwrites first (its "pushq %rdx"), borrows %rcx
+ * through a per-CPU, per-vector slot of the data page, and leaves for
+ * Linux's handler with every register and every other stack word as the
+ * CPU left them.
+ *
+ * Only with this CPU's shadow root in CR3 does it take the common path
+ * below: then the CPU is in code xptilab owns (the cr3 round trip, a
+ * trampoline, a session), Linux is not inside its own handler for this
+ * vector on this CPU, and the stack below the frame is free.
+ */
+	.balign PAGE_SIZE
+	.globl xptilab_ist_stubs
+xptilab_ist_stubs:
+	vector = 0
+	.rept 32
+	.balign XPTILAB_IST_STUB_SIZE
+	endbr64
+	pushq	%rax
+	movl	$__CPUNODE_SEG, %eax
+	lsl	%eax, %eax
+	andl	$VDSO_CPUNODE_MASK, %eax
+	shll	$PAGE_SHIFT, %eax
+	addq	xptilab_entry_start + XPTILAB_AREA_GLOBAL + XPTILAB_GLOBAL_PCPU_BASE(%rip), %rax
+	movq	%rcx, XPTILAB_PCPU_IST_RCX + 8 * vector(%rax)
+	movq	%cr3, %rcx
+	andq	$PAGE_MASK, %rcx
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rax), %rcx
+	movq	XPTILAB_PCPU_IST_RCX + 8 * vector(%rax), %rcx
+	je	1f
+	popq	%rax
+	lfence
+	jmp	*xptilab_entry_start + XPTILAB_AREA_GLOBAL + XPTILAB_GLOBAL_ORIG + 8 * vector(%rip)
+	int3
+1:	popq	%rax
 	pushq	$vector
 	jmp	xptilab_stub_common
 	vector = vector + 1
@@ -93,6 +144,19 @@ xptilab_entry_start:
 	andq	\src, \dst
 	orq	XPTILAB_PCPU_KCR3_SET(\p), \dst
 	movq	\dst, XPTILAB_PCPU_FULL_CR3(\p)
+.endm
+
+/*
+ * Continue into Linux's handler, whose address is in the word on top of
+ * the stack, with the stack exactly as the CPU built it: drop the word
+ * first, then jump through it (nothing can overwrite it in between: IF is
+ * clear and NMI, #MC and #DB use IST stacks).
+ */
+.macro FORWARD
+	leaq	8(%rsp), %rsp
+	lfence
+	jmp	*-8(%rsp)
+	int3
 .endm
 
 /* \reg = Linux's own handler for the vector in \vec. */
@@ -228,8 +292,14 @@ xptilab_stub_common:
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
-	ret
-	int3
+	/*
+	 * The word below the handler slot held the interrupted %rax; on the
+	 * NMI stack that is Linux's "NMI executing" word, which is 0 whenever
+	 * no NMI is being handled: leave it so, or an NMI that interrupted
+	 * code with %eax == 1 would be taken as nested and dropped.
+	 */
+	movq	$0, -8(%rsp)
+	FORWARD
 
 /*
  * The test-vector trampolines: DPL 3 gates that user mode reaches with
@@ -396,8 +466,7 @@ xptilab_tramp_trap:
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
-	ret
-	int3
+	FORWARD
 
 /*
  * The session vector: "int $N" from a task that armed a session on this

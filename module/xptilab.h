@@ -20,6 +20,7 @@ struct xptilab_loop;
 
 /* entry.S */
 extern const char xptilab_entry_start[], xptilab_entry_end[];
+extern const char xptilab_ist_stubs[];
 extern const char xptilab_tramp_gate[], xptilab_tramp_trap[];
 extern const char xptilab_tramp_session[];
 u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l);
@@ -84,6 +85,9 @@ void xptilab_sync_local(unsigned int variant);
 /* ipi.c: IPIs */
 long xptilab_ioc_storm(void __user *uarg);
 long xptilab_ioc_run_ipi(void __user *uarg, const void *owner);
+
+/* nmi.c: the NMI delivery check */
+long xptilab_ioc_nmi_check(void __user *uarg);
 
 /* chardev.c: /dev/xptilab */
 int xptilab_chardev_init(void);
