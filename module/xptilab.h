@@ -71,6 +71,7 @@ int xptilab_mirror_set(struct mm_struct *mm, const void *owner);
 pgd_t *xptilab_mirror_user_pgd(void);
 void xptilab_mirror_clear(void);
 void xptilab_mirror_release(const void *owner);
+long xptilab_mirror_drops(void);
 
 /* cr3.c: the cr3 experiment */
 long xptilab_ioc_run_cr3(void __user *uarg);
