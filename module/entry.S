@@ -35,6 +35,9 @@
 #include <asm/trapnr.h>
 #include "layout.h"
 
+/* A field of the global page (layout.h), RIP-relative from the alias. */
+#define GLOBAL(off)	xptilab_entry_start + XPTILAB_AREA_GLOBAL + (off)
+
 	.section .xptilab.entry.text, "ax"
 	.balign PAGE_SIZE
 	.globl xptilab_entry_start
@@ -82,7 +85,7 @@ xptilab_ist_stubs:
 	lsl	%eax, %eax
 	andl	$VDSO_CPUNODE_MASK, %eax
 	shll	$PAGE_SHIFT, %eax
-	addq	xptilab_entry_start + XPTILAB_AREA_GLOBAL + XPTILAB_GLOBAL_PCPU_BASE(%rip), %rax
+	addq	GLOBAL(XPTILAB_GLOBAL_PCPU_BASE)(%rip), %rax
 	movq	%rcx, XPTILAB_PCPU_IST_RCX + 8 * vector(%rax)
 	movq	%cr3, %rcx
 	andq	$PAGE_MASK, %rcx
@@ -91,7 +94,7 @@ xptilab_ist_stubs:
 	je	1f
 	popq	%rax
 	lfence
-	jmp	*xptilab_entry_start + XPTILAB_AREA_GLOBAL + XPTILAB_GLOBAL_ORIG + 8 * vector(%rip)
+	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * vector)(%rip)
 	int3
 1:	popq	%rax
 	pushq	$vector
@@ -159,9 +162,19 @@ xptilab_ist_stubs:
 	int3
 .endm
 
+/*
+ * The error code is the word on top of the stack, where the CPU would have
+ * pushed it for a #GP: continue into Linux's #GP handler.
+ */
+.macro GP_FORWARD
+	lfence
+	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * X86_TRAP_GP)(%rip)
+	int3
+.endm
+
 /* \reg = Linux's own handler for the vector in \vec. */
 .macro ORIG_HANDLER vec, reg
-	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), \reg
+	leaq	GLOBAL(0)(%rip), \reg
 	movq	XPTILAB_GLOBAL_ORIG(\reg, \vec, 8), \reg
 .endm
 
@@ -327,7 +340,25 @@ xptilab_stub_common:
  * or 1 for an entry from a session; when an interrupt is replayed it holds
  * Linux's handler address. %rsi = this CPU's data page, %r8 = mode.
  */
-.macro TRAMP_PROLOGUE
+/*
+ * Only the task that configured the test vectors (its user root in
+ * XPTILAB_PCPU_TOWNER) or a session of it (on the shadow root) is served;
+ * clobbers %rax. Any other task gets what "int $N" on a vector without a
+ * DPL-3 gate gives: #GP with the IDT vector as error code, RIP on the int
+ * instruction (taken as the 2-byte "int imm8"), delivered to Linux's #GP
+ * handler with the stack as the CPU builds it (see .Lnot_owner).
+ */
+.macro OWNER_CHECK p, not_owner
+	movq	%cr3, %rax
+	andq	$PAGE_MASK, %rax
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(\p), %rax
+	je	.Lowner\@
+	cmpq	XPTILAB_PCPU_TOWNER(\p), %rax
+	jne	\not_owner
+.Lowner\@:
+.endm
+
+.macro TRAMP_PROLOGUE not_owner
 	endbr64
 	testb	$3, 8(%rsp)		/* from kernel mode: do nothing */
 	jz	.Ltramp_kernel
@@ -338,6 +369,7 @@ xptilab_stub_common:
 	pushq	%rsi
 	pushq	%r8
 	PCPU_PAGE %rsi
+	OWNER_CHECK %rsi, \not_owner
 	incq	XPTILAB_PCPU_ENTRIES(%rsi)
 	movq	XPTILAB_PCPU_TMODE(%rsi), %r8
 	testq	$XPTILAB_TRAMP_SWITCH, %r8
@@ -382,7 +414,7 @@ xptilab_tramp_start:
 
 	.globl xptilab_tramp_gate
 xptilab_tramp_gate:
-	TRAMP_PROLOGUE
+	TRAMP_PROLOGUE .Lnot_owner_gate
 	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* entry switch, IF=0 */
 	sti				/* the sti moved after the switch */
 	nop
@@ -391,7 +423,7 @@ xptilab_tramp_gate:
 
 	.globl xptilab_tramp_trap
 xptilab_tramp_trap:
-	TRAMP_PROLOGUE
+	TRAMP_PROLOGUE .Lnot_owner_trap
 	movq	XPTILAB_PCPU_TWINDOW(%rsi), %rax
 1:	testq	%rax, %rax		/* the window: IF=1 on the shadow root */
 	jz	2f
@@ -454,6 +486,32 @@ xptilab_tramp_trap:
 	iretq
 	int3
 
+	/*
+	 * Not the owner: #GP as without xptilab. An interrupt the trap gate
+	 * deferred before the check (IF=1 there) is delivered first, with RIP
+	 * on the int instruction so that it faults when the task resumes; it
+	 * was no owner's entry, so it is not counted as deferred either.
+	 */
+.Lnot_owner_gate:
+	movq	GLOBAL(XPTILAB_GLOBAL_GP_GATE)(%rip), %rax
+	jmp	.Lnot_owner
+.Lnot_owner_trap:
+	movq	GLOBAL(XPTILAB_GLOBAL_GP_TRAP)(%rip), %rax
+.Lnot_owner:
+	cli
+	subq	$2, 48(%rsp)
+	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
+	je	1f
+	decq	XPTILAB_PCPU_DEFERRED(%rsi)
+	jmp	.Ltramp_replay
+1:	movq	%rax, 40(%rsp)		/* the error code, in the slot */
+	popq	%r8
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	GP_FORWARD
+
 	/* Deliver the deferred interrupt as if it came from user mode now. */
 .Ltramp_replay:
 	movq	XPTILAB_PCPU_PENDING(%rsi), %rcx
@@ -496,6 +554,7 @@ xptilab_tramp_session:
 	pushq	%rdi
 	pushq	%r8
 	PCPU_PAGE %r8
+	OWNER_CHECK %r8, .Lsession_not_owner
 	movq	%cr3, %rax
 	movq	%rax, %rdx
 	andq	$PAGE_MASK, %rdx
@@ -548,6 +607,16 @@ xptilab_tramp_session:
 	popq	%rcx
 	iretq
 	int3
+
+.Lsession_not_owner:			/* IF=0 throughout: nothing deferred */
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	subq	$2, (%rsp)
+	pushq	GLOBAL(XPTILAB_GLOBAL_GP_SESSION)(%rip)
+	GP_FORWARD
 
 .Ltramp_kernel:
 	iretq

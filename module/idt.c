@@ -27,6 +27,9 @@
 #include "layout.h"
 #include "xptilab.h"
 
+/* Bit 1 of an exception error code: the selector indexes the IDT. */
+#define XPTILAB_GP_ERR_IDT	2
+
 static struct xptilab_global *global_page;
 static struct xptilab_pcpu *pcpu_pages[XPTILAB_MAX_CPUS];
 static gate_desc *idt_pages[XPTILAB_MAX_CPUS];
@@ -159,6 +162,11 @@ static int build_idts(void)
 		       xptilab_vector_session);
 		return -EINVAL;
 	}
+	/* What "int $N" pushes on a #GP when the gate is not for user mode. */
+	global_page->gp_gate = (xptilab_vector_gate << 3) | XPTILAB_GP_ERR_IDT;
+	global_page->gp_trap = (xptilab_vector_trap << 3) | XPTILAB_GP_ERR_IDT;
+	global_page->gp_session = (xptilab_vector_session << 3) |
+				  XPTILAB_GP_ERR_IDT;
 	if (set_test_gate(tmpl, linux_idt, xptilab_vector_gate, GATE_INTERRUPT,
 			  (const char *)tramp_addr(xptilab_tramp_gate),
 			  "vector_gate") ||

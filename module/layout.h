@@ -64,6 +64,8 @@
 #define XPTILAB_PCPU_SESS_HIST	3264	/* u32[64]: durations, log2 buckets */
 #define XPTILAB_PCPU_IPI_HANDLED 3520	/* u64[8], C only: IPI handlers run */
 #define XPTILAB_PCPU_IST_RCX	3584	/* u64[32]: %rcx while an IST stub runs */
+/* user root (CR3 page) of the task the test vectors serve; 0: none */
+#define XPTILAB_PCPU_TOWNER	3840
 
 /* Trampoline modes (struct xptilab_pcpu.tmode) */
 #define XPTILAB_TRAMP_SWITCH	1	/* shadow -> full ... full -> shadow */
@@ -73,6 +75,9 @@
 /* struct xptilab_global field offsets */
 #define XPTILAB_GLOBAL_ORIG	0	/* u64[256]: Linux's handler per vector */
 #define XPTILAB_GLOBAL_PCPU_BASE 2048	/* area address of CPU 0's data page */
+#define XPTILAB_GLOBAL_GP_GATE	2056	/* #GP error code of "int $vector_gate" */
+#define XPTILAB_GLOBAL_GP_TRAP	2064	/* ... of vector_trap */
+#define XPTILAB_GLOBAL_GP_SESSION 2072	/* ... of vector_session */
 
 /* Flags of struct xptilab_loop.mode for the cr3 round trip. */
 #define XPTILAB_LOOP_FLUSH_IN	1	/* toggle CR4.PGE around full -> shadow */
@@ -121,11 +126,15 @@ struct xptilab_pcpu {
 	u32 sess_hist[64];
 	u64 ipi_handled[8];	/* C only: IPI handlers run, by variant */
 	u64 ist_rcx[XPTILAB_IST_VECTORS];
+	u64 towner;
 };
 
 struct xptilab_global {
 	u64 orig[256];
 	u64 pcpu_base;
+	u64 gp_gate;
+	u64 gp_trap;
+	u64 gp_session;
 };
 
 struct xptilab_loop {
@@ -179,10 +188,15 @@ struct xptilab_loop {
 		XPTILAB_OFF(xptilab_pcpu, ipi_handled,			\
 			    XPTILAB_PCPU_IPI_HANDLED);			\
 		XPTILAB_OFF(xptilab_pcpu, ist_rcx, XPTILAB_PCPU_IST_RCX); \
+		XPTILAB_OFF(xptilab_pcpu, towner, XPTILAB_PCPU_TOWNER);	\
 		BUILD_BUG_ON(sizeof(struct xptilab_pcpu) > PAGE_SIZE);	\
 		XPTILAB_OFF(xptilab_global, orig, XPTILAB_GLOBAL_ORIG);	\
 		XPTILAB_OFF(xptilab_global, pcpu_base,			\
 			    XPTILAB_GLOBAL_PCPU_BASE);			\
+		XPTILAB_OFF(xptilab_global, gp_gate, XPTILAB_GLOBAL_GP_GATE); \
+		XPTILAB_OFF(xptilab_global, gp_trap, XPTILAB_GLOBAL_GP_TRAP); \
+		XPTILAB_OFF(xptilab_global, gp_session,			\
+			    XPTILAB_GLOBAL_GP_SESSION);			\
 		BUILD_BUG_ON(sizeof(struct xptilab_global) > PAGE_SIZE); \
 		XPTILAB_OFF(xptilab_loop, shadow_cr3, XPTILAB_LOOP_SHADOW); \
 		XPTILAB_OFF(xptilab_loop, full_cr3, XPTILAB_LOOP_FULL);	\

@@ -324,6 +324,12 @@ static pgd_t *user_pgd(struct mm_struct *mm)
 	return mm->pgd;
 }
 
+/* What CR3 holds (PCID bits aside) while mm runs in user mode. */
+u64 xptilab_user_root(struct mm_struct *mm)
+{
+	return __sme_pa(user_pgd(mm));
+}
+
 /*
  * Clear, in every shadow root, the mirrored entries first..last that no
  * longer match the source. Returns true when any was cleared.

@@ -9,6 +9,7 @@
 #include <linux/cpu.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
@@ -16,6 +17,47 @@
 
 #include "layout.h"
 #include "xptilab.h"
+
+/*
+ * The test vectors serve one task: the one whose descriptor last
+ * configured them (ENTRY_CONFIG, or a session START/SYNC). Every CPU's
+ * data page holds its user root, which the trampolines compare with CR3;
+ * anyone else gets the #GP of a vector without a user gate. The mm is
+ * grabbed so that its pgd, and so that root, cannot be reused by another
+ * task while it is recorded. Run lock held.
+ */
+static const void *owner_file;
+static struct mm_struct *owner_mm;
+
+static void owner_write(u64 root)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(xptilab_pcpu(cpu)->towner, root);
+}
+
+void xptilab_owner_set(const void *file)
+{
+	if (owner_mm != current->mm) {
+		xptilab_owner_release(owner_file);
+		mmgrab(current->mm);
+		owner_mm = current->mm;
+	}
+	owner_file = file;
+	owner_write(xptilab_user_root(current->mm));
+}
+
+/* The owner's descriptor is closing (or another task takes over). */
+void xptilab_owner_release(const void *file)
+{
+	if (!owner_mm || owner_file != file)
+		return;
+	owner_write(0);
+	mmdrop(owner_mm);
+	owner_mm = NULL;
+	owner_file = NULL;
+}
 
 struct tramp_set {
 	unsigned int cpu;
@@ -36,7 +78,7 @@ static void tramp_apply(void *arg)
 	WRITE_ONCE(p->tmode, t->tmode);
 }
 
-long xptilab_ioc_entry_config(void __user *uarg)
+long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
 {
 	struct xptilab_entry_config c;
 	struct tramp_set t;
@@ -85,6 +127,8 @@ long xptilab_ioc_entry_config(void __user *uarg)
 		ret = -EINVAL;
 	} else {
 		ret = smp_call_function_single(c.cpu, tramp_apply, &t, 1);
+		if (!ret)
+			xptilab_owner_set(owner);
 	}
 	cpus_read_unlock();
 	mutex_unlock(&xptilab_run_lock);
@@ -191,6 +235,8 @@ long xptilab_ioc_session(void __user *uarg, const void *owner)
 	switch (s.op) {
 	case XPTILAB_SESSION_START:
 		ret = session_start(&s, owner);
+		if (!ret)
+			xptilab_owner_set(owner);
 		break;
 	case XPTILAB_SESSION_STOP:
 		WRITE_ONCE(xptilab_pcpu(s.cpu)->sess_pgd, 0);
@@ -198,8 +244,10 @@ long xptilab_ioc_session(void __user *uarg, const void *owner)
 	default:
 		/* Only the mirrored task refreshes the mirror. */
 		ret = xptilab_mirror_set(current->mm, owner);
-		if (!ret)
+		if (!ret) {
 			on_each_cpu(session_sync, &variant, 1);
+			xptilab_owner_set(owner);
+		}
 		break;
 	}
 out:

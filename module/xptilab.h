@@ -72,12 +72,15 @@ pgd_t *xptilab_mirror_user_pgd(void);
 void xptilab_mirror_clear(void);
 void xptilab_mirror_release(const void *owner);
 long xptilab_mirror_drops(void);
+u64 xptilab_user_root(struct mm_struct *mm);
 
 /* cr3.c: the cr3 experiment */
 long xptilab_ioc_run_cr3(void __user *uarg);
 
 /* tramp.c: trampoline configuration and counters */
-long xptilab_ioc_entry_config(void __user *uarg);
+long xptilab_ioc_entry_config(void __user *uarg, const void *owner);
+void xptilab_owner_set(const void *file);
+void xptilab_owner_release(const void *file);
 long xptilab_ioc_counters(void __user *uarg);
 long xptilab_ioc_session(void __user *uarg, const void *owner);
 long xptilab_ioc_session_stats(void __user *uarg);
