@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/mem_encrypt.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -150,7 +151,7 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 	on_each_cpu(session_sync, &variant, 1);
 	pgd = xptilab_mirror_user_pgd();
 	WRITE_ONCE(p->sess_pgd_va, (u64)pgd);
-	WRITE_ONCE(p->sess_pgd, __pa(pgd));
+	WRITE_ONCE(p->sess_pgd, __sme_pa(pgd));
 	return 0;
 }
 
