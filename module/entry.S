@@ -404,7 +404,8 @@ xptilab_tramp_trap:
  * CPU moves it onto the shadow root, as a PV guest runs on Xen's root_pgt.
  * Returns in %rax this CPU's count of session exits (every other register
  * is preserved), or -1 when the CPU is not armed for this task's page
- * tables or the task has an LDT (LDTR, CS or SS: see docs/design.md). From inside a session it changes nothing and returns the count.
+ * tables or the task has an LDT (LDTR, CS or SS: see docs/design.md).
+ * From inside a session it changes nothing and returns the count.
  *
  * On the way in: syscall must not reach Linux's entry code on a shadow
  * root, so EFER.SCE is cleared (syscall raises #UD) and so is SYSENTER_CS
