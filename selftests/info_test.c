@@ -421,6 +421,7 @@ TEST(pcid_mode_is_recorded)
 		       nopcid ? "yes" : "no",
 		       !!(info.features & XPTILAB_FEAT_PCIDE),
 		       !!(info.features & XPTILAB_FEAT_PCID_CPUID), mode);
+	fflush(stdout);
 }
 
 TEST(tool_info_json)

@@ -91,9 +91,11 @@ static void print_text(const struct xptilab_info *info,
 	if (plat->emulated)
 		printf("emulated:      yes (%s): timings are emulator artefacts, not hardware figures\n",
 		       plat->emulator ? plat->emulator : "QEMU TCG");
-	printf("pcid:          %s (CR4.PCIDE %s; docs/design.md: boot with nopcid for Xen 2018's configuration)\n",
+	printf("pcid:          %s (CR4.PCIDE %d, CPUID.PCID %d, nopcid %s on the command line; boot with nopcid for Xen 2018's configuration, docs/design.md)\n",
 	       platform_pcid_mode(info->features, plat),
-	       info->features & XPTILAB_FEAT_PCIDE ? "1" : "0");
+	       !!(info->features & XPTILAB_FEAT_PCIDE),
+	       !!(info->features & XPTILAB_FEAT_PCID_CPUID),
+	       plat->nopcid ? "is" : "not");
 	printf("clone_global:  %u (shadow-root clones are %sglobal)\n",
 	       info->clone_global, info->clone_global ? "" : "non-");
 	printf("module ABI:    %u\n", info->abi_version);
