@@ -12,6 +12,8 @@
 #endif
 
 #include <linux/cc_platform.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
 
 /*
  * The mmu notifier op called after Linux cleared page-table entries and
@@ -30,6 +32,25 @@
 static inline bool xptilab_compat_guest_state_encrypted(void)
 {
 	return cc_platform_has(CC_ATTR_GUEST_STATE_ENCRYPT);
+}
+
+/*
+ * True when mm has an LDT: read under mm->context.lock, the mutex
+ * install_ldt() holds while it publishes a new one. Without
+ * CONFIG_MODIFY_LDT_SYSCALL no task can have one.
+ */
+static inline bool xptilab_compat_mm_has_ldt(struct mm_struct *mm)
+{
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	bool has;
+
+	mutex_lock(&mm->context.lock);
+	has = mm->context.ldt;
+	mutex_unlock(&mm->context.lock);
+	return has;
+#else
+	return false;
+#endif
 }
 
 #endif /* XPTILAB_COMPAT_H */

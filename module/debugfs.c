@@ -35,6 +35,8 @@ static const struct {
 	{ "la57", XPTILAB_FEAT_LA57 },
 	{ "hypervisor", XPTILAB_FEAT_HYPERVISOR },
 	{ "ia32_emulation", XPTILAB_FEAT_IA32_EMU },
+	{ "pcid_in_use", XPTILAB_FEAT_PCIDE },
+	{ "pcid_cpuid", XPTILAB_FEAT_PCID_CPUID },
 };
 
 static int xptilab_info_show(struct seq_file *m, void *v)

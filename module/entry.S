@@ -531,7 +531,8 @@ xptilab_tramp_trap:
  * CPU moves it onto the shadow root, as a PV guest runs on Xen's root_pgt.
  * Returns in %rax this CPU's count of session exits (every other register
  * is preserved), or -1 when the CPU is not armed for this task's page
- * tables. From inside a session it changes nothing and returns the count.
+ * tables or the task has an LDT (LDTR, CS or SS: see docs/design.md).
+ * From inside a session it changes nothing and returns the count.
  *
  * On the way in: syscall must not reach Linux's entry code on a shadow
  * root, so EFER.SCE is cleared (syscall raises #UD) and so is SYSENTER_CS
@@ -555,6 +556,14 @@ xptilab_tramp_session:
 	pushq	%r8
 	PCPU_PAGE %r8
 	OWNER_CHECK %r8, .Lsession_not_owner
+	/* No session with an LDT: iretq on the shadow root cannot read it. */
+	testb	$SEGMENT_TI_MASK, 48(%rsp)	/* CS */
+	jnz	.Lsession_refuse
+	testb	$SEGMENT_TI_MASK, 72(%rsp)	/* SS */
+	jnz	.Lsession_refuse
+	sldt	%ax
+	testw	%ax, %ax
+	jnz	.Lsession_refuse
 	movq	%cr3, %rax
 	movq	%rax, %rdx
 	andq	$PAGE_MASK, %rdx

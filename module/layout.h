@@ -34,7 +34,7 @@
 #define XPTILAB_IST_VECTORS	32
 
 /* struct xptilab_pcpu (one page per CPU) field offsets */
-#define XPTILAB_PCPU_SHADOW_CR3	0	/* this CPU's shadow root (physical) */
+#define XPTILAB_PCPU_SHADOW_CR3	0	/* shadow root as CR3 (__sme_pa, no PCID) */
 #define XPTILAB_PCPU_FULL_CR3	8	/* CR3 to restore when found on shadow */
 #define XPTILAB_PCPU_EVENTS	16	/* entries taken while on the shadow root */
 #define XPTILAB_PCPU_CANARY	24	/* read on the shadow root by the cr3 loop */
@@ -48,7 +48,7 @@
 #define XPTILAB_PCPU_ENTRIES	88	/* test-vector entries from user mode */
 #define XPTILAB_PCPU_IN_SESSION	96	/* 1 while a task runs on the shadow root */
 #define XPTILAB_PCPU_SESS_TASK_CR3 104	/* the session task's own CR3 */
-#define XPTILAB_PCPU_SESS_PGD	112	/* armed: phys. of the task's user pgd */
+#define XPTILAB_PCPU_SESS_PGD	112	/* armed: task user pgd as CR3 (__sme_pa) */
 #define XPTILAB_PCPU_SESS_TSC	120	/* TSC at session entry */
 #define XPTILAB_PCPU_VEC_COUNT	128	/* u32[256]: shadow-root entries by vector */
 #define XPTILAB_PCPU_RACE_VEC	1152	/* u32[256]: race hits by vector */

@@ -20,6 +20,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mem_encrypt.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
@@ -251,7 +252,7 @@ int xptilab_shadow_build(unsigned int cpu)
 	if (ret)
 		goto fail;
 	WRITE_ONCE(pcpu->shadow_va, (u64)sh->pgd);
-	WRITE_ONCE(pcpu->shadow_cr3, __pa(sh->pgd));
+	WRITE_ONCE(pcpu->shadow_cr3, __sme_pa(sh->pgd));
 	spin_lock(&shadows_lock);
 	shadows[cpu] = sh;
 	spin_unlock(&shadows_lock);
@@ -278,7 +279,7 @@ void xptilab_shadow_free(unsigned int cpu)
 
 u64 xptilab_shadow_cr3(unsigned int cpu)
 {
-	return shadows[cpu] ? __pa(shadows[cpu]->pgd) : 0;
+	return shadows[cpu] ? __sme_pa(shadows[cpu]->pgd) : 0;
 }
 
 /*

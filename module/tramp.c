@@ -7,14 +7,19 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/mem_encrypt.h>
 #include <linux/mutex.h>
+#include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <asm/segment.h>
 #include <asm/tlbflush.h>
 
+#include "compat.h"
 #include "layout.h"
 #include "xptilab.h"
 
@@ -185,6 +190,18 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 	pgd_t *pgd;
 	long ret;
 
+	/*
+	 * A session's iretq runs on the shadow root, which does not map the
+	 * LDT: a CS or SS from it would fault at CPL 0. The session vector
+	 * checks LDTR and the frame's selectors again at every entry.
+	 */
+	if (xptilab_compat_mm_has_ldt(current->mm) ||
+	    (current_pt_regs()->cs & SEGMENT_TI_MASK) ||
+	    (current_pt_regs()->ss & SEGMENT_TI_MASK)) {
+		pr_warn_ratelimited("session: refused: pid %d has an LDT (not mapped on the shadow root)\n",
+				    task_pid_nr(current));
+		return -EOPNOTSUPP;
+	}
 	ret = xptilab_mirror_set(current->mm, owner);
 	if (ret) {
 		pr_info_ratelimited("session: another process has sessions\n");
@@ -194,7 +211,7 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 	on_each_cpu(session_sync, &variant, 1);
 	pgd = xptilab_mirror_user_pgd();
 	WRITE_ONCE(p->sess_pgd_va, (u64)pgd);
-	WRITE_ONCE(p->sess_pgd, __pa(pgd));
+	WRITE_ONCE(p->sess_pgd, __sme_pa(pgd));
 	return 0;
 }
 

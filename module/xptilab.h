@@ -41,6 +41,12 @@ int xptilab_platform_check(void);
 void xptilab_fill_info(struct xptilab_info *info);
 unsigned int xptilab_paging_levels(void);
 
+/* kvm.c: no KVM while xptilab is loaded; the IDTR of every CPU at unload */
+int xptilab_kvm_init(void);
+void xptilab_kvm_exit(void);
+void xptilab_kvm_check_idts(void);
+bool xptilab_kvm_idts_released(void);
+
 /* area.c: our window in the cpu_entry_area slot */
 int xptilab_area_init(void);
 void xptilab_area_exit(void);

@@ -29,6 +29,15 @@
 #define XPTILAB_FEAT_LA57	(1ULL << 7)	/* 5-level paging in use */
 #define XPTILAB_FEAT_HYPERVISOR	(1ULL << 8)	/* running as a guest */
 #define XPTILAB_FEAT_IA32_EMU	(1ULL << 9)	/* int $0x80 available */
+/*
+ * PCID as the figures depend on it (docs/design.md): CR4.PCIDE, set when
+ * Linux uses PCID; CPUID.1:ECX.PCID, set even when the kernel was booted
+ * with nopcid (the Xen 2018 configuration, CR4.PCIDE=0, on PCID hardware).
+ * XPTILAB_FEAT_PCID_KNOWN says the module reports these two bits.
+ */
+#define XPTILAB_FEAT_PCIDE	(1ULL << 10)	/* CR4.PCIDE: PCID in use */
+#define XPTILAB_FEAT_PCID_CPUID	(1ULL << 11)	/* the CPU has PCID */
+#define XPTILAB_FEAT_PCID_KNOWN	(1ULL << 12)	/* bits 10 and 11 are valid */
 
 #define XPTILAB_RELEASE_LEN	72
 #define XPTILAB_MODEL_LEN	64
