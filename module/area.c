@@ -23,6 +23,11 @@ static unsigned long area_base;
 static pud_t *area_pudp;		/* the slot's PUD entry we took */
 static pmd_t *area_pmd;			/* our PMD table */
 static pte_t *area_pte[XPTILAB_AREA_PTES];
+/* The window's PUD entry: in the kernel's view, one zero page (layout.h). */
+static pud_t *window_pudp;
+static pmd_t *window_pmd;
+static pte_t *window_pte;
+static void *window_zero;
 
 unsigned long xptilab_area_addr(unsigned long off)
 {
@@ -61,9 +66,22 @@ int xptilab_area_init(void)
 		return -EBUSY;
 	}
 
+	window_pudp = pud_offset(p4d, area_base + XPTILAB_AREA_WINDOW);
+	if (area_base + XPTILAB_AREA_WINDOW + PUD_SIZE > slot_end ||
+	    !pud_none(*window_pudp)) {
+		pr_err("no room for the window in the cpu_entry_area slot\n");
+		window_pudp = NULL;
+		return -ENOSPC;
+	}
+
 	area_pmd = xptilab_zalloc_page(NUMA_NO_NODE);
-	if (!area_pmd)
+	window_pmd = xptilab_zalloc_page(NUMA_NO_NODE);
+	window_pte = xptilab_zalloc_page(NUMA_NO_NODE);
+	window_zero = xptilab_zalloc_page(NUMA_NO_NODE);
+	if (!area_pmd || !window_pmd || !window_pte || !window_zero) {
+		xptilab_area_exit();
 		return -ENOMEM;
+	}
 	for (i = 0; i < XPTILAB_AREA_PTES; i++) {
 		area_pte[i] = xptilab_zalloc_page(NUMA_NO_NODE);
 		if (!area_pte[i]) {
@@ -72,7 +90,16 @@ int xptilab_area_init(void)
 		}
 		set_pmd(area_pmd + i, __pmd(_KERNPG_TABLE | __pa(area_pte[i])));
 	}
+	/*
+	 * Non-global: the shadow roots map the window to their private page,
+	 * and neither view may survive a CR3 switch in the TLB.
+	 */
+	set_pte(window_pte, pfn_pte(PHYS_PFN(__pa(window_zero)),
+				    __pgprot(pgprot_val(PAGE_KERNEL_RO) &
+					     ~_PAGE_GLOBAL)));
+	set_pmd(window_pmd, __pmd(_KERNPG_TABLE | __pa(window_pte)));
 	/* Not-present to present: no TLB flush needed. */
+	set_pud(window_pudp, __pud(_KERNPG_TABLE | __pa(window_pmd)));
 	set_pud(area_pudp, __pud(_KERNPG_TABLE | __pa(area_pmd)));
 	return 0;
 }
@@ -100,10 +127,18 @@ void xptilab_area_exit(void)
 {
 	int i;
 
+	bool mapped = false;
+
 	if (area_pudp && !pud_none(*area_pudp)) {
 		pud_clear(area_pudp);
-		on_each_cpu(xptilab_flush_all_cpu, NULL, 1);
+		mapped = true;
 	}
+	if (window_pudp && !pud_none(*window_pudp)) {
+		pud_clear(window_pudp);
+		mapped = true;
+	}
+	if (mapped)
+		on_each_cpu(xptilab_flush_all_cpu, NULL, 1);
 	for (i = 0; i < XPTILAB_AREA_PTES; i++) {
 		xptilab_free_page(area_pte[i]);
 		area_pte[i] = NULL;
@@ -111,4 +146,46 @@ void xptilab_area_exit(void)
 	xptilab_free_page(area_pmd);
 	area_pmd = NULL;
 	area_pudp = NULL;
+	xptilab_free_page(window_pte);
+	xptilab_free_page(window_pmd);
+	xptilab_free_page(window_zero);
+	window_pte = NULL;
+	window_pmd = NULL;
+	window_zero = NULL;
+	window_pudp = NULL;
+}
+
+/* The kernel's PUD table of the cpu_entry_area slot (shared by all roots). */
+pud_t *xptilab_area_slot_pud(void)
+{
+	return area_pudp ? area_pudp - pud_index(area_base) : NULL;
+}
+
+unsigned int xptilab_area_window_index(void)
+{
+	return pud_index(area_base + XPTILAB_AREA_WINDOW);
+}
+
+/* The zero page the kernel's view shows at the window. */
+const void *xptilab_area_window_zero(void)
+{
+	return window_zero;
+}
+
+/*
+ * Call fn for every page the area maps (they are all in every process's
+ * user tables under PTI) and for the kernel view's window page.
+ */
+void xptilab_area_for_each_page(xptilab_page_fn_t fn, void *ctx)
+{
+	unsigned long idx;
+
+	for (idx = 0; idx < XPTILAB_AREA_SIZE >> PAGE_SHIFT; idx++) {
+		pte_t pte = area_pte[idx / PTRS_PER_PTE][idx % PTRS_PER_PTE];
+
+		if (pte_present(pte))
+			fn(ctx, idx << PAGE_SHIFT, pfn_to_kaddr(pte_pfn(pte)));
+	}
+	if (window_zero)
+		fn(ctx, XPTILAB_AREA_WINDOW, window_zero);
 }

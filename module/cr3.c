@@ -71,7 +71,8 @@ static long cr3_work(void *arg)
 	bool pcid = r->variant == XPTILAB_CR3_PCID;
 	u64 shadow = xptilab_shadow_cr3(cpu);
 	u64 max_attempts = 2ULL * r->iterations + 1000, attempts = 0;
-	struct xptilab_loop loop = { .probe = (u64)&pcpu->canary };
+	struct xptilab_priv *priv = xptilab_priv(cpu);
+	struct xptilab_loop loop = { .probe = (u64)&priv->canary };
 	struct xptilab_loop idle;
 	/* An entry configuration's clone mode outlives this run. */
 	bool was_global = xptilab_shadow_is_global(cpu);
@@ -112,7 +113,7 @@ static long cr3_work(void *arg)
 		idle = loop;
 		idle.mode = 0;
 		full = __read_cr3();
-		WRITE_ONCE(pcpu->full_cr3, full);
+		WRITE_ONCE(priv->full_cr3, full);
 		loop.full_cr3 = full;
 		loop.shadow_cr3 = shadow;
 		if (pcid) {

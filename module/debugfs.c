@@ -10,6 +10,9 @@
  *   pages       pages the module holds right now
  *   mirror_drops mirrored top-level entries dropped because Linux cleared
  *               them before freeing their tables
+ *   exposure    what the scan of the user-visible area found: pages and
+ *               words read, kernel addresses of xptilab's among them (the
+ *               audit lists each)
  */
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
@@ -99,6 +102,7 @@ static int xptilab_audit_show(struct seq_file *m, void *v)
 		return ret;
 	for_each_online_cpu(cpu)
 		problems += xptilab_shadow_audit(m, cpu);
+	problems += xptilab_exposure_audit(m, false);
 	xptilab_unlock_roots();
 	if (!problems)
 		seq_puts(m, "ok\n");
@@ -151,6 +155,18 @@ static int xptilab_pages_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(xptilab_pages);
 
+static int xptilab_exposure_show(struct seq_file *m, void *v)
+{
+	int ret = xptilab_lock_roots();
+
+	if (ret)
+		return ret;
+	xptilab_exposure_audit(m, true);
+	xptilab_unlock_roots();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xptilab_exposure);
+
 static int xptilab_mirror_drops_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "%ld\n", xptilab_mirror_drops());
@@ -175,6 +191,8 @@ void xptilab_debugfs_init(void)
 			    &xptilab_pages_fops);
 	debugfs_create_file("mirror_drops", 0400, xptilab_dir, NULL,
 			    &xptilab_mirror_drops_fops);
+	debugfs_create_file("exposure", 0400, xptilab_dir, NULL,
+			    &xptilab_exposure_fops);
 	for_each_possible_cpu(cpu) {
 		struct dentry *d;
 

@@ -37,6 +37,8 @@
 
 /* A field of the global page (layout.h), RIP-relative from the alias. */
 #define GLOBAL(off)	xptilab_entry_start + XPTILAB_AREA_GLOBAL + (off)
+/* A field of the private page through the window: shadow roots only. */
+#define WIN(off)	xptilab_entry_start + XPTILAB_AREA_WINDOW + (off)
 
 	.section .xptilab.entry.text, "ax"
 	.balign PAGE_SIZE
@@ -62,53 +64,39 @@ xptilab_entry_start:
  * XPTILAB_IST_STUB_SIZE bytes apart. Below the hardware frame of an IST
  * stack Linux keeps state that a nested event must find intact: for NMI,
  * the "NMI executing" word and the saved iret frames of first_nmi and
- * repeat_nmi (entry_64.S). So the usual path writes only the one word
- * Linux's NMI entry overwrites first (its "pushq %rdx"), borrows %rcx
- * through a per-CPU, per-vector slot of the data page, and leaves for
- * Linux's handler with every register and every other stack word as the
- * CPU left them.
+ * repeat_nmi (entry_64.S). So the usual path touches no stack and no
+ * register: it reads the window's mark (zero everywhere but on a shadow
+ * root) and leaves for Linux's handler with everything as the CPU left it.
  *
- * Only with this CPU's shadow root in CR3 does it take the common path
- * below: then the CPU is in code xptilab owns (the cr3 round trip, a
- * trampoline, a session), Linux is not inside its own handler for this
- * vector on this CPU, and the stack below the frame is free.
+ * Only on a shadow root does it take the common path below: then the CPU
+ * is in code xptilab owns (the cr3 round trip, a trampoline, a session),
+ * Linux is not inside its own handler for this vector on this CPU, and the
+ * stack below the frame is free.
  */
 	.balign PAGE_SIZE
 	.globl xptilab_ist_stubs
 xptilab_ist_stubs:
 	vector = 0
-	.rept 32
+	.rept XPTILAB_IST_VECTORS
 	.balign XPTILAB_IST_STUB_SIZE
 	endbr64
-	pushq	%rax
-	movl	$__CPUNODE_SEG, %eax
-	lsl	%eax, %eax
-	andl	$VDSO_CPUNODE_MASK, %eax
-	shll	$PAGE_SHIFT, %eax
-	addq	GLOBAL(XPTILAB_GLOBAL_PCPU_BASE)(%rip), %rax
-	movq	%rcx, XPTILAB_PCPU_IST_RCX + 8 * vector(%rax)
-	movq	%cr3, %rcx
-	andq	$PAGE_MASK, %rcx
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rax), %rcx
-	movq	XPTILAB_PCPU_IST_RCX + 8 * vector(%rax), %rcx
-	je	1f
-	popq	%rax
+	cmpq	$0, WIN(XPTILAB_PRIV_MARK)(%rip)
+	jne	1f
 	lfence
 	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * vector)(%rip)
 	int3
-1:	popq	%rax
-	pushq	$vector
+1:	pushq	$vector
 	jmp	xptilab_stub_common
 	vector = vector + 1
 	.endr
 
 /*
- * Leave a session (pcpu in \p; clobbers rax, rcx, rdx): give the CPU back
- * its syscall and sysenter MSRs, account the session's duration, and put
- * the task's own CR3 back. Idempotent, so that a second caller after an
- * NMI in between does no harm.
+ * Leave a session (public page in \p, private in \q; clobbers rax, rcx,
+ * rdx): give the CPU back its syscall and sysenter MSRs, account the
+ * session's duration, and put the task's own CR3 back. Idempotent, so
+ * that a second caller after an NMI in between does no harm.
  */
-.macro LEAVE_SESSION p
+.macro LEAVE_SESSION p, q
 	cmpq	$0, XPTILAB_PCPU_IN_SESSION(\p)
 	je	.Lleft\@
 	movq	$0, XPTILAB_PCPU_IN_SESSION(\p)
@@ -131,7 +119,7 @@ xptilab_ist_stubs:
 .Lbucket\@:
 	incl	XPTILAB_PCPU_SESS_HIST(\p, %rcx, 4)
 	incq	XPTILAB_PCPU_SESS_EXITS(\p)
-	movq	XPTILAB_PCPU_SESS_TASK_CR3(\p), %rax
+	movq	XPTILAB_PRIV_SESS_TASK_CR3(\q), %rax
 	movq	%rax, %cr3
 .Lleft\@:
 .endm
@@ -139,14 +127,29 @@ xptilab_ist_stubs:
 /*
  * \dst = the full root for a task whose CR3 is in \src, as Linux's
  * SWITCH_TO_KERNEL_CR3 computes it (PTI user bits cleared, NOFLUSH with
- * PCID), also stored as this CPU's full root (data page in \p).
+ * PCID), from the masks in the public page \p.
  */
 .macro FULL_ROOT src, dst, p
 	movq	XPTILAB_PCPU_KCR3_CLEAR(\p), \dst
 	notq	\dst
 	andq	\src, \dst
 	orq	XPTILAB_PCPU_KCR3_SET(\p), \dst
-	movq	\dst, XPTILAB_PCPU_FULL_CR3(\p)
+.endm
+
+/*
+ * From user mode on the task's own tables, \q = this CPU's private page:
+ * a per-CPU pointer read through the kernel's GS base. Under PTI the
+ * task's tables are the user copy, which maps no kernel data, so first
+ * onto the full root (\full, computed by FULL_ROOT), as Linux's entry does.
+ */
+.macro PRIV_FROM_USER full, q, p
+	cmpq	$0, XPTILAB_PCPU_KCR3_CLEAR(\p)
+	je	.Lmapped\@
+	movq	\full, %cr3
+.Lmapped\@:
+	swapgs
+	movq	%gs:xptilab_priv_ptr, \q
+	swapgs
 .endm
 
 /*
@@ -189,20 +192,20 @@ xptilab_ist_stubs:
 .endm
 
 /*
- * Common path of every stub. In the usual case (the shadow root is not in
- * CR3) it continues straight into Linux's own handler for the vector with
- * the stack exactly as the CPU built it: the vector slot is replaced by the
- * handler's address and "ret" jumps there, so no register and no stack
+ * Common path of every stub. In the usual case (not on a shadow root) it
+ * continues straight into Linux's own handler for the vector with the
+ * stack exactly as the CPU built it: the vector slot is replaced by the
+ * handler's address and the stub jumps there, so no register and no stack
  * byte differs from a direct delivery.
  *
- * With this CPU's shadow root in CR3:
+ * On a shadow root (the window's mark is set; %rdi = the private page):
  *  - an external interrupt (vector >= 32) at CPL 0 inside a trampoline is
  *    a race hit: that context runs with the user's GS on the entry stack,
  *    where no Linux handler may run. Switch to the full root, count it,
  *    remember the vector, and return into the trampoline with IF clear;
  *    the trampoline replays it on the way out as if it had arrived from
  *    user mode (its APIC in-service bit stays set until Linux's EOI).
- *    The same interrupt on the full root inside a trampoline is deferred
+ *    The same interrupt inside a trampoline on any other root is deferred
  *    the same way, without being a race.
  *  - in a session, any other entry ends the session before Linux runs:
  *    syscall and sysenter arrive here as #UD or #GP (see the session
@@ -215,8 +218,8 @@ xptilab_ist_stubs:
  * vDSO's getcpu): LSL needs no GS, which still holds the user base on an
  * entry from user mode, and only reads the GDT, which every root maps.
  *
- * Stack here: 0 rsi, 8 rdx, 16 rcx, 24 rax, 32 vector, 40 rip, 48 cs,
- * 56 rflags (one slot later for vectors with an error code).
+ * Stack here: 0 rdi, 8 rsi, 16 rdx, 24 rcx, 32 rax, 40 vector, 48 rip,
+ * 56 cs, 64 rflags (one slot later for vectors with an error code).
  */
 	.balign 64
 xptilab_stub_common:
@@ -224,33 +227,37 @@ xptilab_stub_common:
 	pushq	%rcx
 	pushq	%rdx
 	pushq	%rsi
+	pushq	%rdi
 	PCPU_PAGE %rsi
-	movq	%cr3, %rax
-	andq	$PAGE_MASK, %rax
-	cmpq	$32, 32(%rsp)
+	xorl	%edi, %edi
+	cmpq	$0, WIN(XPTILAB_PRIV_MARK)(%rip)
+	je	1f
+	movq	WIN(XPTILAB_PRIV_SELF)(%rip), %rdi
+1:	cmpq	$32, 40(%rsp)
 	jb	.Lnot_window
-	testb	$3, 48(%rsp)
+	testb	$3, 56(%rsp)
 	jnz	.Lnot_window
 	leaq	xptilab_tramp_start(%rip), %rcx
-	cmpq	%rcx, 40(%rsp)
+	cmpq	%rcx, 48(%rsp)
 	jb	.Lnot_window
 	leaq	xptilab_tramp_end(%rip), %rcx
-	cmpq	%rcx, 40(%rsp)
+	cmpq	%rcx, 48(%rsp)
 	jae	.Lnot_window
 	/* An interrupt inside a trampoline: defer it. */
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
-	jne	2f
-	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rax
+	testq	%rdi, %rdi
+	jz	2f
+	movq	XPTILAB_PRIV_FULL_CR3(%rdi), %rax
 	movq	%rax, %cr3
 	incq	XPTILAB_PCPU_RACE_HITS(%rsi)
-	movq	32(%rsp), %rcx
+	movq	40(%rsp), %rcx
 	incl	XPTILAB_PCPU_RACE_VEC(%rsi, %rcx, 4)
 	jmp	3f
 2:	incq	XPTILAB_PCPU_DEFERRED(%rsi)
-3:	movq	32(%rsp), %rcx
+3:	movq	40(%rsp), %rcx
 	incq	%rcx
 	movq	%rcx, XPTILAB_PCPU_PENDING(%rsi)
-	andq	$~X86_EFLAGS_IF, 56(%rsp)
+	andq	$~X86_EFLAGS_IF, 64(%rsp)
+	popq	%rdi
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
@@ -260,26 +267,27 @@ xptilab_stub_common:
 	int3
 
 .Lnot_window:
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
-	jne	.Lforward
+	testq	%rdi, %rdi
+	jz	.Lforward
 	incq	XPTILAB_PCPU_EVENTS(%rsi)
-	movq	32(%rsp), %rcx
+	movq	40(%rsp), %rcx
 	incl	XPTILAB_PCPU_VEC_COUNT(%rsi, %rcx, 4)
 	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
 	jne	.Lend_session
-	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rax
+	movq	XPTILAB_PRIV_FULL_CR3(%rdi), %rax
 	movq	%rax, %cr3
 	jmp	.Lforward
 
 .Lend_session:
-	LEAVE_SESSION %rsi
-	movq	32(%rsp), %rcx
+	LEAVE_SESSION %rsi, %rdi
+	movq	40(%rsp), %rcx
 	incl	XPTILAB_PCPU_SESS_VEC(%rsi, %rcx, 4)
 	cmpq	$X86_TRAP_UD, %rcx
 	jne	4f
-	testb	$3, 48(%rsp)
+	testb	$3, 56(%rsp)
 	jz	.Lforward
-	popq	%rsi			/* #UD (syscall): run it again */
+	popq	%rdi			/* #UD (syscall): run it again */
+	popq	%rsi
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
@@ -287,9 +295,10 @@ xptilab_stub_common:
 	iretq
 4:	cmpq	$X86_TRAP_GP, %rcx
 	jne	.Lforward
-	testb	$3, 56(%rsp)
+	testb	$3, 64(%rsp)
 	jz	.Lforward
-	popq	%rsi			/* #GP (sysenter): run it again */
+	popq	%rdi			/* #GP (sysenter): run it again */
+	popq	%rsi
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
@@ -298,9 +307,10 @@ xptilab_stub_common:
 	int3
 
 .Lforward:
-	movq	32(%rsp), %rcx
+	movq	40(%rsp), %rcx
 	ORIG_HANDLER %rcx, %rax
-	movq	%rax, 32(%rsp)
+	movq	%rax, 40(%rsp)
+	popq	%rdi
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
@@ -325,39 +335,33 @@ xptilab_stub_common:
  *   full     -> shadow          (3: the exit switch, global flush)
  *   shadow   -> task CR3        (4: back to the task's own tables)
  *
- * In a session the task already runs on the shadow root, so a round trip
- * is exactly XPTI's: the entry switch and the exit switch, 2 CR3 writes.
- * With XPTILAB_TRAMP_SWITCH clear there are no CR3 writes at all.
+ * Under PTI the task's own tables are the user copy, which maps none of
+ * the private page that holds the shadow root's CR3: the trampoline first
+ * goes to the full root as Linux's entry would (0), so there are 5 CR3
+ * writes. In a session the task already runs on the shadow root, so a
+ * round trip is exactly XPTI's: the entry switch and the exit switch, 2
+ * CR3 writes. With XPTILAB_TRAMP_SWITCH clear there are no CR3 writes.
  *
  * The interrupt gate keeps IF=0 until after the entry switch and then does
  * the "sti" the Xen change moved there. The trap gate runs with IF=1 from
  * the start and spins for a configurable window on the shadow root before
- * its entry switch: an interrupt in that window is a race hit. Neither
- * swaps GS; both run on the entry stack, which every root maps.
+ * its entry switch: an interrupt in that window is a race hit. Both run on
+ * the entry stack, which every root maps, with the user's GS (a swapgs
+ * pair reads the private page's pointer).
  *
- * Stack after the prologue: 0 r8, 8 rsi, 16 rdx, 24 rcx, 32 rax, 40 slot,
- * 48 rip, 56 cs, 64 rflags, 72 rsp, 80 ss. The slot holds the task's CR3,
- * or 1 for an entry from a session; when an interrupt is replayed it holds
- * Linux's handler address. %rsi = this CPU's data page, %r8 = mode.
- */
-/*
  * Only the task that configured the test vectors (its user root in
- * XPTILAB_PCPU_TOWNER) or a session of it (on the shadow root) is served;
- * clobbers %rax. Any other task gets what "int $N" on a vector without a
- * DPL-3 gate gives: #GP with the IDT vector as error code, RIP on the int
- * instruction (taken as the 2-byte "int imm8"), delivered to Linux's #GP
- * handler with the stack as the CPU builds it (see .Lnot_owner).
+ * XPTILAB_PCPU_TOWNER) or a session of it (on the shadow root) is served.
+ * Any other task gets what "int $N" on a vector without a DPL-3 gate gives:
+ * #GP with the IDT vector as error code, RIP on the int instruction (taken
+ * as the 2-byte "int imm8"), delivered to Linux's #GP handler with the
+ * stack the CPU builds (.Lnot_owner), and no counter moves.
+ *
+ * Stack after the prologue: 0 r8, 8 rdi, 16 rsi, 24 rdx, 32 rcx, 40 rax,
+ * 48 slot, 56 rip, 64 cs, 72 rflags, 80 rsp, 88 ss. The slot holds the
+ * task's CR3, or 1 for an entry from a session; when an interrupt is
+ * replayed it holds Linux's handler address. %rsi = this CPU's public
+ * page, %rdi = its private page (set once a CR3 switch is due), %r8 = mode.
  */
-.macro OWNER_CHECK p, not_owner
-	movq	%cr3, %rax
-	andq	$PAGE_MASK, %rax
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(\p), %rax
-	je	.Lowner\@
-	cmpq	XPTILAB_PCPU_TOWNER(\p), %rax
-	jne	\not_owner
-.Lowner\@:
-.endm
-
 .macro TRAMP_PROLOGUE not_owner
 	endbr64
 	testb	$3, 8(%rsp)		/* from kernel mode: do nothing */
@@ -367,28 +371,45 @@ xptilab_stub_common:
 	pushq	%rcx
 	pushq	%rdx
 	pushq	%rsi
+	pushq	%rdi
 	pushq	%r8
 	PCPU_PAGE %rsi
-	OWNER_CHECK %rsi, \not_owner
+	/*
+	 * In one load (the trap gate runs with IF=1, and a race hit may move
+	 * it to the full root at any instruction): the private page through
+	 * the window on a shadow root, 0 from the zero page elsewhere.
+	 */
+	movq	WIN(XPTILAB_PRIV_SELF)(%rip), %rdi
+	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
+	jne	.Lfrom_session\@
+	movq	%cr3, %rax		/* the task's own tables */
+	movq	%rax, %rdx
+	andq	$PAGE_MASK, %rdx
+	cmpq	XPTILAB_PCPU_TOWNER(%rsi), %rdx
+	jne	\not_owner
 	incq	XPTILAB_PCPU_ENTRIES(%rsi)
 	movq	XPTILAB_PCPU_TMODE(%rsi), %r8
 	testq	$XPTILAB_TRAMP_SWITCH, %r8
 	jz	.Ltramp_out
-	movq	%cr3, %rax
-	movq	%rax, %rdx
-	andq	$PAGE_MASK, %rdx
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rdx
-	jne	.Lfrom_task\@
-	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
-	je	.Lfrom_task\@
-	movq	$1, 40(%rsp)		/* from a session: already on shadow */
-	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rcx
-	jmp	.Lready\@
-.Lfrom_task\@:
-	movq	%rax, 40(%rsp)
+	movq	%rax, 48(%rsp)
 	FULL_ROOT %rax, %rcx, %rsi
-	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
+	PRIV_FROM_USER %rcx, %rdi, %rsi	/* 0 (PTI): onto the full root */
+	movq	%rcx, XPTILAB_PRIV_FULL_CR3(%rdi)
+	movq	XPTILAB_PRIV_SHADOW_CR3(%rdi), %rax
 	movq	%rax, %cr3		/* 1: onto the shadow root */
+	jmp	.Lready\@
+.Lfrom_session\@:			/* the owner's session */
+	testq	%rdi, %rdi
+	jnz	1f
+	swapgs				/* a race hit took it to the full root */
+	movq	%gs:xptilab_priv_ptr, %rdi
+	swapgs
+1:	incq	XPTILAB_PCPU_ENTRIES(%rsi)
+	movq	XPTILAB_PCPU_TMODE(%rsi), %r8
+	testq	$XPTILAB_TRAMP_SWITCH, %r8
+	jz	.Ltramp_out
+	movq	$1, 48(%rsp)
+	movq	XPTILAB_PRIV_FULL_CR3(%rdi), %rcx
 .Lready\@:
 .endm
 
@@ -429,48 +450,51 @@ xptilab_tramp_trap:
 	jz	2f
 	decq	%rax
 	jmp	1b
-2:	movq	XPTILAB_PCPU_FULL_CR3(%rsi), %rcx
+2:	movq	XPTILAB_PRIV_FULL_CR3(%rdi), %rcx
 	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* entry switch */
 	nop
 	cli
 	/* fall through */
 
 .Ltramp_exit:
-	cmpq	$1, 40(%rsp)
+	cmpq	$1, 48(%rsp)
 	jne	.Lexit_task
 	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
 	je	.Lexit_gone
 	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
 	jne	.Ltramp_out
-	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rcx
+	movq	XPTILAB_PRIV_SHADOW_CR3(%rdi), %rcx
 	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_EXIT	/* exit switch, back in session */
 	jmp	.Ltramp_out
 .Lexit_gone:				/* an NMI or the like ended the session */
-	movq	XPTILAB_PCPU_SESS_TASK_CR3(%rsi), %rax
+	movq	XPTILAB_PRIV_SESS_TASK_CR3(%rdi), %rax
 	movq	%rax, %cr3
 	jmp	.Ltramp_out
 .Lexit_task:
-	movq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rcx
+	movq	XPTILAB_PRIV_SHADOW_CR3(%rdi), %rcx
 	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_EXIT	/* 3: exit switch */
-	movq	40(%rsp), %rax
+	movq	48(%rsp), %rax
 	movq	%rax, %cr3		/* 4: back to the task's tables */
 
 /*
  * Every way out, with IF=0. A session survives only if no interrupt is
  * waiting and the shadow root is still in CR3; otherwise it ends here, so
- * that Linux never sees a session's MSRs or its shadow root.
+ * that Linux never sees a session's MSRs or its shadow root. (In a session
+ * %rdi is always set: the entry came through .Lfrom_session.)
  */
 .Ltramp_out:
 	cli
 	cmpq	$0, XPTILAB_PCPU_IN_SESSION(%rsi)
 	je	2f
+	testq	%rdi, %rdi
+	jz	2f
 	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
 	jne	1f
 	movq	%cr3, %rax
 	andq	$PAGE_MASK, %rax
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rsi), %rax
+	cmpq	XPTILAB_PRIV_SHADOW_CR3(%rdi), %rax
 	je	.Ltramp_iret
-1:	LEAVE_SESSION %rsi
+1:	LEAVE_SESSION %rsi, %rdi
 	movq	XPTILAB_PCPU_PENDING(%rsi), %rcx	/* ended by it */
 	jrcxz	2f
 	incl	XPTILAB_PCPU_SESS_VEC - 4(%rsi, %rcx, 4)
@@ -478,6 +502,7 @@ xptilab_tramp_trap:
 	jne	.Ltramp_replay
 .Ltramp_iret:
 	popq	%r8
+	popq	%rdi
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
@@ -499,13 +524,14 @@ xptilab_tramp_trap:
 	movq	GLOBAL(XPTILAB_GLOBAL_GP_TRAP)(%rip), %rax
 .Lnot_owner:
 	cli
-	subq	$2, 48(%rsp)
+	subq	$2, 56(%rsp)
 	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
 	je	1f
 	decq	XPTILAB_PCPU_DEFERRED(%rsi)
 	jmp	.Ltramp_replay
-1:	movq	%rax, 40(%rsp)		/* the error code, in the slot */
+1:	movq	%rax, 48(%rsp)		/* the error code, in the slot */
 	popq	%r8
+	popq	%rdi
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
@@ -518,8 +544,9 @@ xptilab_tramp_trap:
 	movq	$0, XPTILAB_PCPU_PENDING(%rsi)
 	decq	%rcx
 	ORIG_HANDLER %rcx, %rax
-	movq	%rax, 40(%rsp)
+	movq	%rax, 48(%rsp)
 	popq	%r8
+	popq	%rdi
 	popq	%rsi
 	popq	%rdx
 	popq	%rcx
@@ -532,7 +559,8 @@ xptilab_tramp_trap:
  * Returns in %rax this CPU's count of session exits (every other register
  * is preserved), or -1 when the CPU is not armed for this task's page
  * tables or the task has an LDT (LDTR, CS or SS: see docs/design.md).
- * From inside a session it changes nothing and returns the count.
+ * From inside a session it changes nothing and returns the count. A task
+ * other than the owner gets the #GP of a vector without a user gate.
  *
  * On the way in: syscall must not reach Linux's entry code on a shadow
  * root, so EFER.SCE is cleared (syscall raises #UD) and so is SYSENTER_CS
@@ -543,6 +571,9 @@ xptilab_tramp_trap:
  * on a stale mirror. The last CR3 write is followed only by pops and
  * iretq: an NMI there ends the session in the stub and iretq then returns
  * on the task's own tables, a consistent state either way.
+ *
+ * Stack: 0 r9, 8 r8, 16 rdi, 24 rsi, 32 rdx, 40 rcx, 48 rip, 56 cs,
+ * 64 rflags, 72 rsp, 80 ss. %r8 = public page, %r9 = private page.
  */
 	.globl xptilab_tramp_session
 xptilab_tramp_session:
@@ -554,32 +585,35 @@ xptilab_tramp_session:
 	pushq	%rsi
 	pushq	%rdi
 	pushq	%r8
+	pushq	%r9
 	PCPU_PAGE %r8
-	OWNER_CHECK %r8, .Lsession_not_owner
-	/* No session with an LDT: iretq on the shadow root cannot read it. */
-	testb	$SEGMENT_TI_MASK, 48(%rsp)	/* CS */
-	jnz	.Lsession_refuse
-	testb	$SEGMENT_TI_MASK, 72(%rsp)	/* SS */
-	jnz	.Lsession_refuse
-	sldt	%ax
-	testw	%ax, %ax
-	jnz	.Lsession_refuse
+	cmpq	$0, WIN(XPTILAB_PRIV_MARK)(%rip)
+	jne	.Lsession_count		/* in a session already */
 	movq	%cr3, %rax
 	movq	%rax, %rdx
 	andq	$PAGE_MASK, %rdx
-	cmpq	XPTILAB_PCPU_SHADOW_CR3(%r8), %rdx
-	je	.Lsession_count
+	cmpq	XPTILAB_PCPU_TOWNER(%r8), %rdx
+	jne	.Lsession_not_owner
+	/* No session with an LDT: iretq on the shadow root cannot read it. */
+	testb	$SEGMENT_TI_MASK, 56(%rsp)	/* CS */
+	jnz	.Lsession_refuse
+	testb	$SEGMENT_TI_MASK, 80(%rsp)	/* SS */
+	jnz	.Lsession_refuse
+	sldt	%cx
+	testw	%cx, %cx
+	jnz	.Lsession_refuse
 	movq	XPTILAB_PCPU_SESS_PGD(%r8), %rcx
 	testq	%rcx, %rcx
 	jz	.Lsession_refuse
 	cmpq	%rcx, %rdx
 	jne	.Lsession_refuse
-	movq	%rax, XPTILAB_PCPU_SESS_TASK_CR3(%r8)
 	FULL_ROOT %rax, %rcx, %r8
-	movq	%rcx, %cr3		/* full root: the pgds are reachable */
+	PRIV_FROM_USER %rcx, %r9, %r8	/* PTI: the full root maps the pgds */
+	movq	%rax, XPTILAB_PRIV_SESS_TASK_CR3(%r9)
+	movq	%rcx, XPTILAB_PRIV_FULL_CR3(%r9)
 	cld
-	movq	XPTILAB_PCPU_SESS_PGD_VA(%r8), %rsi
-	movq	XPTILAB_PCPU_SHADOW_VA(%r8), %rdi
+	movq	XPTILAB_PRIV_SESS_PGD_VA(%r9), %rsi
+	movq	XPTILAB_PRIV_SHADOW_VA(%r9), %rdi
 	movl	$XPTILAB_USER_PGDS, %ecx
 	rep movsq
 	movl	$MSR_EFER, %ecx
@@ -601,7 +635,7 @@ xptilab_tramp_session:
 	movq	%rax, XPTILAB_PCPU_SESS_TSC(%r8)
 	incq	XPTILAB_PCPU_SESS_ENTERS(%r8)
 	movq	$1, XPTILAB_PCPU_IN_SESSION(%r8)
-	movq	XPTILAB_PCPU_SHADOW_CR3(%r8), %rax
+	movq	XPTILAB_PRIV_SHADOW_CR3(%r9), %rax
 	movq	%rax, %cr3		/* the task now runs on the shadow root */
 .Lsession_count:
 	movq	XPTILAB_PCPU_SESS_EXITS(%r8), %rax
@@ -609,7 +643,8 @@ xptilab_tramp_session:
 .Lsession_refuse:
 	incq	XPTILAB_PCPU_SESS_REFUSED(%r8)
 	movq	$-1, %rax
-1:	popq	%r8
+1:	popq	%r9
+	popq	%r8
 	popq	%rdi
 	popq	%rsi
 	popq	%rdx
@@ -618,6 +653,7 @@ xptilab_tramp_session:
 	int3
 
 .Lsession_not_owner:			/* IF=0 throughout: nothing deferred */
+	popq	%r9
 	popq	%r8
 	popq	%rdi
 	popq	%rsi

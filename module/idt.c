@@ -32,6 +32,13 @@
 
 static struct xptilab_global *global_page;
 static struct xptilab_pcpu *pcpu_pages[XPTILAB_MAX_CPUS];
+static struct xptilab_priv *priv_pages[XPTILAB_MAX_CPUS];
+/*
+ * The private page's address, for the trampolines on the full root (read
+ * with the kernel's GS base): the only way there that puts no kernel
+ * address in a page the user tables map.
+ */
+DEFINE_PER_CPU(u64, xptilab_priv_ptr);
 static gate_desc *idt_pages[XPTILAB_MAX_CPUS];
 static struct desc_ptr orig_idtr[XPTILAB_MAX_CPUS];
 static struct desc_ptr linux_idtr;	/* Linux's IDT, as loaded at our load */
@@ -41,6 +48,11 @@ static enum cpuhp_state hp_state;
 struct xptilab_pcpu *xptilab_pcpu(unsigned int cpu)
 {
 	return pcpu_pages[cpu];
+}
+
+struct xptilab_priv *xptilab_priv(unsigned int cpu)
+{
+	return priv_pages[cpu];
 }
 
 unsigned long xptilab_idt_addr(unsigned int cpu)
@@ -248,6 +260,10 @@ static void free_pages_all(void)
 		idt_pages[cpu] = NULL;
 		xptilab_free_page(pcpu_pages[cpu]);
 		pcpu_pages[cpu] = NULL;
+		xptilab_free_page(priv_pages[cpu]);
+		priv_pages[cpu] = NULL;
+		if (cpu < nr_cpu_ids && cpu_possible(cpu))
+			per_cpu(xptilab_priv_ptr, cpu) = 0;
 	}
 	xptilab_free_page(global_page);
 	global_page = NULL;
@@ -270,12 +286,16 @@ int xptilab_idt_init(void)
 	global_page->pcpu_base = xptilab_area_addr(XPTILAB_AREA_PCPU);
 	for_each_possible_cpu(cpu) {
 		pcpu_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
+		priv_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
 		idt_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
-		if (!pcpu_pages[cpu] || !idt_pages[cpu]) {
+		if (!pcpu_pages[cpu] || !priv_pages[cpu] || !idt_pages[cpu]) {
 			free_pages_all();
 			return -ENOMEM;
 		}
-		pcpu_pages[cpu]->canary = 0x78707469ULL;	/* "xpti" */
+		priv_pages[cpu]->mark = 1;
+		priv_pages[cpu]->self = (u64)priv_pages[cpu];
+		priv_pages[cpu]->canary = 0x78707469ULL;	/* "xpti" */
+		per_cpu(xptilab_priv_ptr, cpu) = (u64)priv_pages[cpu];
 		/* What Linux's SWITCH_TO_KERNEL_CR3 does to a user CR3. */
 		if (boot_cpu_has(X86_FEATURE_PTI))
 			pcpu_pages[cpu]->kcr3_clear =

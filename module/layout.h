@@ -10,6 +10,18 @@
  *
  * The stubs find their data with RIP-relative addressing from the start of
  * the aliased text, so the offsets below are fixed, shared by C and asm.
+ *
+ * Under PTI every process's user page tables map this area, and Meltdown
+ * reads it on exactly the CPUs PTI protects. So the per-CPU data here (the
+ * "public" page) holds counters, modes and the task roots that must be
+ * compared with CR3 before any switch, and no address of xptilab's. What
+ * only code on the shadow root or the full root needs (CR3 values, kernel
+ * pointers) is in a per-CPU "private" page: reached through the directmap
+ * (a per-CPU pointer, via GS, on the full root), cloned at that address
+ * into the CPU's shadow root, and mapped at the window below in the shadow
+ * root only. In the kernel's (and so every user table's) view the window
+ * holds a zero page: a stub that reads a non-zero mark there is on a
+ * shadow root, without reading CR3 or any register.
  */
 #ifndef XPTILAB_LAYOUT_H
 #define XPTILAB_LAYOUT_H
@@ -23,6 +35,8 @@
 #define XPTILAB_AREA_PCPU	0x100000	/* per-CPU data pages, RW NX */
 #define XPTILAB_AREA_IDT	0x500000	/* per-CPU IDT pages, RO NX */
 #define XPTILAB_AREA_SIZE	0x900000
+/* The window: its own PUD entry, 1 GiB up (RIP-relative reach: 2 GiB). */
+#define XPTILAB_AREA_WINDOW	0x40000000
 
 /* Top-level entries of the user half: the lower half of the address space. */
 #define XPTILAB_USER_PGDS	256
@@ -30,14 +44,11 @@
 /* Stubs: one per vector, 16 bytes apart, at the start of the text. */
 #define XPTILAB_STUB_SIZE	16
 /* IST-safe stubs for vectors 0-31, on the next page (entry.S). */
-#define XPTILAB_IST_STUB_SIZE	128
+#define XPTILAB_IST_STUB_SIZE	64
 #define XPTILAB_IST_VECTORS	32
 
-/* struct xptilab_pcpu (one page per CPU) field offsets */
-#define XPTILAB_PCPU_SHADOW_CR3	0	/* shadow root as CR3 (__sme_pa, no PCID) */
-#define XPTILAB_PCPU_FULL_CR3	8	/* CR3 to restore when found on shadow */
+/* struct xptilab_pcpu (public, one page per CPU) field offsets */
 #define XPTILAB_PCPU_EVENTS	16	/* entries taken while on the shadow root */
-#define XPTILAB_PCPU_CANARY	24	/* read on the shadow root by the cr3 loop */
 #define XPTILAB_PCPU_TMODE	32	/* trampoline mode, XPTILAB_TRAMP_* */
 #define XPTILAB_PCPU_TWINDOW	40	/* trap-gate window length (spins) */
 #define XPTILAB_PCPU_KCR3_CLEAR	48	/* bits cleared from a user CR3 (PTI) */
@@ -47,7 +58,6 @@
 #define XPTILAB_PCPU_DEFERRED	80	/* IRQs in a trampoline on the full root */
 #define XPTILAB_PCPU_ENTRIES	88	/* test-vector entries from user mode */
 #define XPTILAB_PCPU_IN_SESSION	96	/* 1 while a task runs on the shadow root */
-#define XPTILAB_PCPU_SESS_TASK_CR3 104	/* the session task's own CR3 */
 #define XPTILAB_PCPU_SESS_PGD	112	/* armed: task user pgd as CR3 (__sme_pa) */
 #define XPTILAB_PCPU_SESS_TSC	120	/* TSC at session entry */
 #define XPTILAB_PCPU_VEC_COUNT	128	/* u32[256]: shadow-root entries by vector */
@@ -58,14 +68,21 @@
 #define XPTILAB_PCPU_SESS_EXITS	2200
 #define XPTILAB_PCPU_SESS_TICKS	2208	/* total TSC ticks spent in sessions */
 #define XPTILAB_PCPU_SESS_REFUSED 2216	/* session vector used while not armed */
-#define XPTILAB_PCPU_SESS_PGD_VA 2224	/* kernel VA of the task's user pgd */
-#define XPTILAB_PCPU_SHADOW_VA	2232	/* kernel VA of this CPU's shadow root */
 #define XPTILAB_PCPU_SESS_VEC	2240	/* u32[256]: session exits by vector */
 #define XPTILAB_PCPU_SESS_HIST	3264	/* u32[64]: durations, log2 buckets */
 #define XPTILAB_PCPU_IPI_HANDLED 3520	/* u64[8], C only: IPI handlers run */
-#define XPTILAB_PCPU_IST_RCX	3584	/* u64[32]: %rcx while an IST stub runs */
 /* user root (CR3 page) of the task the test vectors serve; 0: none */
 #define XPTILAB_PCPU_TOWNER	3840
+
+/* struct xptilab_priv (private, one page per CPU) field offsets */
+#define XPTILAB_PRIV_MARK	0	/* 1: read through the window on a shadow root */
+#define XPTILAB_PRIV_SELF	8	/* this page's directmap address */
+#define XPTILAB_PRIV_SHADOW_CR3	16	/* shadow root as CR3 (__sme_pa, no PCID) */
+#define XPTILAB_PRIV_FULL_CR3	24	/* CR3 to restore when found on shadow */
+#define XPTILAB_PRIV_SESS_TASK_CR3 32	/* the session task's own CR3 */
+#define XPTILAB_PRIV_SESS_PGD_VA 40	/* kernel VA of the task's user pgd */
+#define XPTILAB_PRIV_SHADOW_VA	48	/* kernel VA of this CPU's shadow root */
+#define XPTILAB_PRIV_CANARY	56	/* read on the shadow root by the cr3 loop */
 
 /* Trampoline modes (struct xptilab_pcpu.tmode) */
 #define XPTILAB_TRAMP_SWITCH	1	/* shadow -> full ... full -> shadow */
@@ -96,10 +113,9 @@
 #include <linux/types.h>
 
 struct xptilab_pcpu {
-	u64 shadow_cr3;
-	u64 full_cr3;
+	u64 unused0[2];
 	u64 events;
-	u64 canary;
+	u64 unused1;
 	u64 tmode;
 	u64 twindow;
 	u64 kcr3_clear;
@@ -109,7 +125,7 @@ struct xptilab_pcpu {
 	u64 deferred;
 	u64 entries;
 	u64 in_session;
-	u64 sess_task_cr3;
+	u64 unused2;
 	u64 sess_pgd;
 	u64 sess_tsc;
 	u32 vec_count[256];
@@ -120,13 +136,23 @@ struct xptilab_pcpu {
 	u64 sess_exits;
 	u64 sess_ticks;
 	u64 sess_refused;
-	u64 sess_pgd_va;
-	u64 shadow_va;
+	u64 unused3[2];
 	u32 sess_vec[256];
 	u32 sess_hist[64];
 	u64 ipi_handled[8];	/* C only: IPI handlers run, by variant */
-	u64 ist_rcx[XPTILAB_IST_VECTORS];
+	u64 unused4[32];
 	u64 towner;
+};
+
+struct xptilab_priv {
+	u64 mark;
+	u64 self;
+	u64 shadow_cr3;
+	u64 full_cr3;
+	u64 sess_task_cr3;
+	u64 sess_pgd_va;
+	u64 shadow_va;
+	u64 canary;
 };
 
 struct xptilab_global {
@@ -152,10 +178,7 @@ struct xptilab_loop {
 /* Every offset the assembly uses, and the sizes the area relies on. */
 #define XPTILAB_LAYOUT_CHECKS()						\
 	do {								\
-		XPTILAB_OFF(xptilab_pcpu, shadow_cr3, XPTILAB_PCPU_SHADOW_CR3); \
-		XPTILAB_OFF(xptilab_pcpu, full_cr3, XPTILAB_PCPU_FULL_CR3); \
 		XPTILAB_OFF(xptilab_pcpu, events, XPTILAB_PCPU_EVENTS);	\
-		XPTILAB_OFF(xptilab_pcpu, canary, XPTILAB_PCPU_CANARY);	\
 		XPTILAB_OFF(xptilab_pcpu, tmode, XPTILAB_PCPU_TMODE);	\
 		XPTILAB_OFF(xptilab_pcpu, twindow, XPTILAB_PCPU_TWINDOW); \
 		XPTILAB_OFF(xptilab_pcpu, kcr3_clear, XPTILAB_PCPU_KCR3_CLEAR); \
@@ -165,8 +188,6 @@ struct xptilab_loop {
 		XPTILAB_OFF(xptilab_pcpu, deferred, XPTILAB_PCPU_DEFERRED); \
 		XPTILAB_OFF(xptilab_pcpu, entries, XPTILAB_PCPU_ENTRIES); \
 		XPTILAB_OFF(xptilab_pcpu, in_session, XPTILAB_PCPU_IN_SESSION); \
-		XPTILAB_OFF(xptilab_pcpu, sess_task_cr3,			\
-			    XPTILAB_PCPU_SESS_TASK_CR3);			\
 		XPTILAB_OFF(xptilab_pcpu, sess_pgd, XPTILAB_PCPU_SESS_PGD); \
 		XPTILAB_OFF(xptilab_pcpu, sess_tsc, XPTILAB_PCPU_SESS_TSC); \
 		XPTILAB_OFF(xptilab_pcpu, vec_count, XPTILAB_PCPU_VEC_COUNT); \
@@ -180,16 +201,21 @@ struct xptilab_loop {
 		XPTILAB_OFF(xptilab_pcpu, sess_ticks, XPTILAB_PCPU_SESS_TICKS); \
 		XPTILAB_OFF(xptilab_pcpu, sess_refused,			\
 			    XPTILAB_PCPU_SESS_REFUSED);			\
-		XPTILAB_OFF(xptilab_pcpu, sess_pgd_va,			\
-			    XPTILAB_PCPU_SESS_PGD_VA);			\
-		XPTILAB_OFF(xptilab_pcpu, shadow_va, XPTILAB_PCPU_SHADOW_VA); \
 		XPTILAB_OFF(xptilab_pcpu, sess_vec, XPTILAB_PCPU_SESS_VEC); \
 		XPTILAB_OFF(xptilab_pcpu, sess_hist, XPTILAB_PCPU_SESS_HIST); \
 		XPTILAB_OFF(xptilab_pcpu, ipi_handled,			\
 			    XPTILAB_PCPU_IPI_HANDLED);			\
-		XPTILAB_OFF(xptilab_pcpu, ist_rcx, XPTILAB_PCPU_IST_RCX); \
 		XPTILAB_OFF(xptilab_pcpu, towner, XPTILAB_PCPU_TOWNER);	\
 		BUILD_BUG_ON(sizeof(struct xptilab_pcpu) > PAGE_SIZE);	\
+		XPTILAB_OFF(xptilab_priv, mark, XPTILAB_PRIV_MARK);	\
+		XPTILAB_OFF(xptilab_priv, self, XPTILAB_PRIV_SELF);	\
+		XPTILAB_OFF(xptilab_priv, shadow_cr3, XPTILAB_PRIV_SHADOW_CR3); \
+		XPTILAB_OFF(xptilab_priv, full_cr3, XPTILAB_PRIV_FULL_CR3); \
+		XPTILAB_OFF(xptilab_priv, sess_task_cr3,			\
+			    XPTILAB_PRIV_SESS_TASK_CR3);			\
+		XPTILAB_OFF(xptilab_priv, sess_pgd_va, XPTILAB_PRIV_SESS_PGD_VA); \
+		XPTILAB_OFF(xptilab_priv, shadow_va, XPTILAB_PRIV_SHADOW_VA); \
+		XPTILAB_OFF(xptilab_priv, canary, XPTILAB_PRIV_CANARY);	\
 		XPTILAB_OFF(xptilab_global, orig, XPTILAB_GLOBAL_ORIG);	\
 		XPTILAB_OFF(xptilab_global, pcpu_base,			\
 			    XPTILAB_GLOBAL_PCPU_BASE);			\
@@ -206,7 +232,7 @@ struct xptilab_loop {
 		XPTILAB_OFF(xptilab_loop, probe, XPTILAB_LOOP_PROBE);	\
 		BUILD_BUG_ON(PTRS_PER_PGD != 2 * XPTILAB_USER_PGDS);	\
 		BUILD_BUG_ON(256 * XPTILAB_STUB_SIZE != PAGE_SIZE);	\
-		BUILD_BUG_ON(XPTILAB_IST_VECTORS * XPTILAB_IST_STUB_SIZE !=	\
+		BUILD_BUG_ON(XPTILAB_IST_VECTORS * XPTILAB_IST_STUB_SIZE >	\
 			     PAGE_SIZE);				\
 		BUILD_BUG_ON(XPTILAB_AREA_PCPU +				\
 			     XPTILAB_MAX_CPUS * PAGE_SIZE > XPTILAB_AREA_IDT); \

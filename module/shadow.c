@@ -28,6 +28,8 @@
 #include <linux/spinlock.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/bsearch.h>
+#include <linux/sort.h>
 #include <linux/topology.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/pgtable.h>
@@ -47,6 +49,7 @@ struct xptilab_clone {
 
 struct xptilab_shadow {
 	pgd_t *pgd;
+	pud_t *slot_pud;	/* our copy of the cpu_entry_area PUD table */
 	int node;
 	bool global;
 	unsigned int nr_tables;
@@ -202,16 +205,39 @@ static int shadow_clone(struct xptilab_shadow *sh, unsigned long va)
 	return 0;
 }
 
-/* The shared slot: the kernel's own cpu_entry_area entry, copied. */
-static int shadow_share_slot(struct xptilab_shadow *sh)
+/*
+ * The shared slot: the kernel's cpu_entry_area PUD table, copied into a
+ * table of the shadow root's own, so that all its entries (GDT, TSS, IDT,
+ * entry and IST stacks, the xptilab area) point at the kernel's lower
+ * tables, except the window's: that maps this CPU's private page, which
+ * the kernel's view (and so every user table) shows as a zero page. Linux
+ * fills that PUD table at boot, for every possible CPU.
+ */
+static int shadow_share_slot(struct xptilab_shadow *sh,
+			     const struct xptilab_priv *priv)
 {
 	unsigned long va = CPU_ENTRY_AREA_BASE;
-	pgd_t *kpgd = pgd_offset_pgd(xptilab_kernel_pgd(), va);
+	pud_t *kpud = xptilab_area_slot_pud();
 	p4d_t *p4d = shadow_p4d(sh, va);
+	pud_t *spud;
+	pmd_t *spmd;
+	pte_t *spte;
 
-	if (!p4d)
+	if (!p4d || !kpud)
 		return -ENOMEM;
-	*p4d = *p4d_offset(kpgd, va);
+	spud = shadow_table(sh);
+	spmd = shadow_table(sh);
+	spte = shadow_table(sh);
+	if (!spud || !spmd || !spte)
+		return -ENOMEM;
+	memcpy(spud, kpud, PAGE_SIZE);
+	set_pte(spte, pfn_pte(PHYS_PFN(__pa(priv)),
+			      __pgprot(pgprot_val(PAGE_KERNEL) & ~_PAGE_GLOBAL)));
+	spmd[0] = __pmd(XPTILAB_TABLE_FLAGS | __pa(spte));
+	spud[xptilab_area_window_index()] =
+		__pud(XPTILAB_TABLE_FLAGS | __pa(spmd));
+	sh->slot_pud = spud;
+	*p4d = __p4d(XPTILAB_TABLE_FLAGS | __pa(spud));
 	return 0;
 }
 
@@ -226,7 +252,7 @@ static void shadow_destroy(struct xptilab_shadow *sh)
 
 int xptilab_shadow_build(unsigned int cpu)
 {
-	struct xptilab_pcpu *pcpu = xptilab_pcpu(cpu);
+	struct xptilab_priv *priv = xptilab_priv(cpu);
 	struct xptilab_shadow *sh;
 	unsigned long va;
 	int ret;
@@ -243,16 +269,16 @@ int xptilab_shadow_build(unsigned int cpu)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = shadow_share_slot(sh);
+	ret = shadow_share_slot(sh, priv);
 	for (va = (unsigned long)xptilab_entry_start;
 	     !ret && va < (unsigned long)xptilab_entry_end; va += PAGE_SIZE)
 		ret = shadow_clone(sh, va);
 	if (!ret)
-		ret = shadow_clone(sh, (unsigned long)pcpu);
+		ret = shadow_clone(sh, (unsigned long)priv);
 	if (ret)
 		goto fail;
-	WRITE_ONCE(pcpu->shadow_va, (u64)sh->pgd);
-	WRITE_ONCE(pcpu->shadow_cr3, __sme_pa(sh->pgd));
+	WRITE_ONCE(priv->shadow_va, (u64)sh->pgd);
+	WRITE_ONCE(priv->shadow_cr3, __sme_pa(sh->pgd));
 	spin_lock(&shadows_lock);
 	shadows[cpu] = sh;
 	spin_unlock(&shadows_lock);
@@ -269,8 +295,8 @@ void xptilab_shadow_free(unsigned int cpu)
 
 	if (!sh)
 		return;
-	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_cr3, 0);
-	WRITE_ONCE(xptilab_pcpu(cpu)->shadow_va, 0);
+	WRITE_ONCE(xptilab_priv(cpu)->shadow_cr3, 0);
+	WRITE_ONCE(xptilab_priv(cpu)->shadow_va, 0);
 	spin_lock(&shadows_lock);
 	shadows[cpu] = NULL;
 	spin_unlock(&shadows_lock);
@@ -743,6 +769,7 @@ int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu)
 struct audit_ctx {
 	struct seq_file *m;
 	struct xptilab_shadow *sh;
+	const struct xptilab_priv *priv;
 	unsigned int cpu;
 	unsigned int problems;
 	unsigned int clones_seen;
@@ -785,6 +812,27 @@ static void audit_clone(struct audit_ctx *a, const struct xptilab_leaf *l)
 		audit_report(a, l->va, "clone global bit differs from the clone mode");
 }
 
+/* Our slot PUD table is the kernel's but for the window's entry. */
+static void audit_slot(struct audit_ctx *a)
+{
+	const pud_t *kpud = xptilab_area_slot_pud();
+	unsigned int i, w = xptilab_area_window_index();
+
+	for (i = 0; i < PTRS_PER_PUD; i++)
+		if (i != w && pud_val(a->sh->slot_pud[i]) != pud_val(kpud[i]))
+			audit_report(a, CPU_ENTRY_AREA_BASE + i * PUD_SIZE,
+				     "shared slot entry differs from the kernel's");
+}
+
+/* The window: this CPU's private page, non-global, kernel-only, NX. */
+static void audit_window(struct audit_ctx *a, const struct xptilab_leaf *l)
+{
+	if (l->size != PAGE_SIZE || l->pfn != PHYS_PFN(__pa(a->priv)))
+		audit_report(a, l->va, "window does not map this CPU's private page");
+	if (l->flags & (_PAGE_GLOBAL | _PAGE_USER) || !(l->flags & _PAGE_NX))
+		audit_report(a, l->va, "window is global, user or executable");
+}
+
 static void audit_leaf(void *ctx, const struct xptilab_leaf *l)
 {
 	struct audit_ctx *a = ctx;
@@ -801,6 +849,9 @@ static void audit_leaf(void *ctx, const struct xptilab_leaf *l)
 		audit_report(a, l->va, "user mapping in the kernel half");
 		break;
 	case KIND_SHARED:
+		if (l->va >= xptilab_area_addr(XPTILAB_AREA_WINDOW) &&
+		    l->va < xptilab_area_addr(XPTILAB_AREA_WINDOW) + PUD_SIZE)
+			audit_window(a, l);
 		break;
 	}
 }
@@ -815,13 +866,105 @@ unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu)
 
 	if (!sh)
 		return 0;
+	a.priv = xptilab_priv(cpu);
 	kp4d = p4d_offset(pgd_offset_pgd(xptilab_kernel_pgd(), va), va);
 	sp4d = p4d_offset(sh->pgd + pgd_index(va), va);
-	if (p4d_val(*kp4d) != p4d_val(*sp4d))
-		audit_report(&a, va, "shared slot differs from the kernel's");
+	if (p4d_pfn(*sp4d) != PHYS_PFN(__pa(sh->slot_pud)) ||
+	    p4d_pfn(*kp4d) != PHYS_PFN(__pa(xptilab_area_slot_pud())))
+		audit_report(&a, va, "shared slot is not our copy of the kernel's");
+	else
+		audit_slot(&a);
 	audit_user(m, sh, cpu, &a.problems);
 	walk_root(sh->pgd, audit_leaf, &a);
 	if (a.clones_seen != sh->nr_clones)
 		audit_report(&a, 0, "a registered clone is missing");
 	return a.problems;
+}
+
+/* ---- what the user tables can read: the area's pages ---- */
+
+struct exposure_ctx {
+	struct seq_file *m;
+	u64 *pas;		/* sorted physical addresses of our pages */
+	unsigned int npas;
+	unsigned int pages, flagged;
+	unsigned long words;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *exposed_as(const struct exposure_ctx *e, u64 v)
+{
+	u64 pa = v & PTE_PFN_MASK;
+
+	if (v >= PAGE_OFFSET && v < (u64)high_memory)
+		return "a directmap address";
+	if (v >= MODULES_VADDR && v < MODULES_END)
+		return "a module address";
+	if (pa && !(v >> 52) &&
+	    bsearch(&pa, e->pas, e->npas, sizeof(u64), cmp_u64))
+		return "the physical address of a page of xptilab's";
+	return NULL;
+}
+
+static void exposure_page(void *ctx, unsigned long off, const void *page)
+{
+	struct exposure_ctx *e = ctx;
+	const u64 *w = page;
+	unsigned int i;
+
+	e->pages++;
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++) {
+		const char *what = exposed_as(e, READ_ONCE(w[i]));
+
+		e->words++;
+		if (!what)
+			continue;
+		e->flagged++;
+		if (e->m)
+			seq_printf(e->m, "area+%#lx word %u (mapped in every user table under PTI) holds %s\n",
+				   off, i, what);
+	}
+}
+
+/*
+ * Under PTI every user table maps the area, and Meltdown reads it: scan
+ * every page it maps for a kernel virtual address (directmap, module) or
+ * the physical address of a page xptilab owns (shadow-root tables, data
+ * pages). Problems are printed to m; with summary, a count line is.
+ * Hotplug lock held (shadow roots).
+ */
+unsigned int xptilab_exposure_audit(struct seq_file *m, bool summary)
+{
+	struct exposure_ctx e = { .m = summary ? NULL : m };
+	unsigned int cpu, i, max = 0;
+
+	for_each_possible_cpu(cpu)
+		max += XPTILAB_MAX_TABLES + 2;
+	e.pas = kvmalloc_array(max, sizeof(u64), GFP_KERNEL);
+	if (!e.pas) {
+		seq_puts(m, "exposure: out of memory\n");
+		return 1;
+	}
+	for_each_possible_cpu(cpu) {
+		struct xptilab_shadow *sh = cpu < XPTILAB_MAX_CPUS ?
+					    shadows[cpu] : NULL;
+
+		e.pas[e.npas++] = __pa(xptilab_pcpu(cpu));
+		e.pas[e.npas++] = __pa(xptilab_priv(cpu));
+		for (i = 0; sh && i < sh->nr_tables; i++)
+			e.pas[e.npas++] = __pa(sh->tables[i]);
+	}
+	sort(e.pas, e.npas, sizeof(u64), cmp_u64, NULL);
+	xptilab_area_for_each_page(exposure_page, &e);
+	kvfree(e.pas);
+	if (summary)
+		seq_printf(m, "pages %u words %lu kernel_addresses %u\n",
+			   e.pages, e.words, e.flagged);
+	return e.flagged;
 }

@@ -64,6 +64,14 @@ void xptilab_owner_release(const void *file)
 	owner_file = NULL;
 }
 
+/*
+ * CR3 writes of one round trip from the task's own tables (entry.S): to the
+ * shadow root and back around the entry and exit switches, and under PTI
+ * first to the full root, where the private page is reachable. In a
+ * session the task is on the shadow root already: 2.
+ */
+#define XPTILAB_TRAMP_CR3_WRITES (boot_cpu_has(X86_FEATURE_PTI) ? 5 : 4)
+
 struct tramp_set {
 	unsigned int cpu;
 	u64 tmode;
@@ -114,13 +122,13 @@ long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
 		break;
 	case XPTILAB_ENTRY_XPTI:
 		t.tmode = XPTILAB_TRAMP_SWITCH | XPTILAB_TRAMP_FLUSH_EXIT;
-		c.cr3_writes = 4;
+		c.cr3_writes = XPTILAB_TRAMP_CR3_WRITES;
 		c.global_flushes = 1;
 		break;
 	default:
 		t.tmode = XPTILAB_TRAMP_SWITCH | XPTILAB_TRAMP_FLUSH_EXIT |
 			  XPTILAB_TRAMP_FLUSH_ENTRY;
-		c.cr3_writes = 4;
+		c.cr3_writes = XPTILAB_TRAMP_CR3_WRITES;
 		c.global_flushes = 2;
 		break;
 	}
@@ -210,7 +218,7 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 	/* Every shadow root mirrors the caller from now on. */
 	on_each_cpu(session_sync, &variant, 1);
 	pgd = xptilab_mirror_user_pgd();
-	WRITE_ONCE(p->sess_pgd_va, (u64)pgd);
+	WRITE_ONCE(xptilab_priv(s->cpu)->sess_pgd_va, (u64)pgd);
 	WRITE_ONCE(p->sess_pgd, __sme_pa(pgd));
 	return 0;
 }

@@ -4,6 +4,7 @@
 #define XPTILAB_H
 
 #include <linux/atomic.h>
+#include <linux/percpu-defs.h>
 #include <linux/types.h>
 #include <asm/desc_defs.h>
 #include <asm/pgtable_types.h>
@@ -16,6 +17,7 @@
 
 struct seq_file;
 struct xptilab_pcpu;
+struct xptilab_priv;
 struct xptilab_loop;
 
 /* entry.S */
@@ -53,12 +55,20 @@ void xptilab_area_exit(void);
 void xptilab_area_map(unsigned long off, unsigned long pfn, pgprot_t prot);
 unsigned long xptilab_area_addr(unsigned long off);
 pgd_t *xptilab_kernel_pgd(void);
+pud_t *xptilab_area_slot_pud(void);
+unsigned int xptilab_area_window_index(void);
+const void *xptilab_area_window_zero(void);
+typedef void (*xptilab_page_fn_t)(void *ctx, unsigned long off,
+				const void *page);
+void xptilab_area_for_each_page(xptilab_page_fn_t fn, void *ctx);
 
 /* idt.c: private per-CPU IDTs, per-CPU data, CPU hotplug */
 int xptilab_idt_init(void);
 void xptilab_idt_exit(void);
 void xptilab_idt_free(void);
 struct xptilab_pcpu *xptilab_pcpu(unsigned int cpu);
+struct xptilab_priv *xptilab_priv(unsigned int cpu);
+DECLARE_PER_CPU(u64, xptilab_priv_ptr);	/* read by entry.S through GS */
 unsigned long xptilab_idt_addr(unsigned int cpu);
 void xptilab_idt_saved(unsigned int cpu, struct desc_ptr *orig, bool *inst);
 
@@ -71,6 +81,7 @@ bool xptilab_shadow_is_global(unsigned int cpu);
 int xptilab_kernel_leaf(unsigned long va, unsigned long *pfn, pgprot_t *prot);
 int xptilab_shadow_dump(struct seq_file *m, unsigned int cpu);
 unsigned int xptilab_shadow_audit(struct seq_file *m, unsigned int cpu);
+unsigned int xptilab_exposure_audit(struct seq_file *m, bool summary);
 struct mm_struct;
 void xptilab_shadow_sync_user(unsigned int cpu);
 int xptilab_mirror_set(struct mm_struct *mm, const void *owner);

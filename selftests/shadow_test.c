@@ -195,6 +195,46 @@ TEST_F(shadow, audit_is_ok)
 	EXPECT_TRUE(audit_ok(buf, sizeof(buf))) TH_LOG("audit: %s", buf);
 }
 
+/*
+ * Under PTI every process's user tables map the xptilab area, and Meltdown
+ * reads it: the scan of every page it maps finds no directmap or module
+ * address and no physical address of a page of xptilab's. It must have
+ * read the text alias, the global page and every CPU's public data page
+ * and IDT.
+ */
+/* The debugfs info says the kernel runs with PTI. */
+static bool pti_on(void)
+{
+	char buf[4096];
+
+	return read_text(XDBG "info", buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "\npti: 1\n");
+}
+
+TEST_F(shadow, user_visible_pages_hold_no_kernel_address)
+{
+	bool online[MAX_TEST_CPUS];
+	unsigned long long words = 0;
+	unsigned int pages = 0, found = 1;
+	char buf[256], audit[16384];
+	int possible = 0;
+
+	REQUIRE_MODULE();
+	ASSERT_LT(0, read_text(XDBG "exposure", buf, sizeof(buf)))
+		TH_LOG("no " XDBG "exposure: %s", strerror(errno));
+	ASSERT_EQ(3, sscanf(buf, "pages %u words %llu kernel_addresses %u",
+			    &pages, &words, &found)) TH_LOG("%s", buf);
+	ASSERT_LT(0, online_cpus(online));
+	for (int c = 0; c < MAX_TEST_CPUS; c++)
+		possible += online[c];
+	TH_LOG("PTI %s: %u pages, %llu words scanned, %u kernel addresses",
+	       pti_on() ? "on" : "off", pages, words, found);
+	EXPECT_LE((unsigned int)(3 + 2 * possible), pages);
+	EXPECT_EQ(pages * 512ULL, words);
+	EXPECT_EQ(0u, found);
+	EXPECT_TRUE(audit_ok(audit, sizeof(audit))) TH_LOG("audit: %s", audit);
+}
+
 TEST_F(shadow, dumps_hold_the_expected_set)
 {
 	REQUIRE_MODULE();

@@ -6,7 +6,7 @@
  *   syscall      Linux getppid through `syscall` (baseline)
  *   int80        Linux getppid through `int $0x80` (ia32; SKIP without it)
  *   gate         the interrupt-gate test vector, mode GATE: gate + iretq
- *   xpti         the interrupt gate, mode XPTI: 4 CR3 writes, non-global
+ *   xpti         the interrupt gate, mode XPTI: 4 CR3 writes (5 under PTI), non-global
  *                clones, global flush on the exit switch (Xen after
  *                9d1d31ad94)
  *   xpti-global  the interrupt gate, mode XPTI_GLOBAL: global clones, global
@@ -286,8 +286,11 @@ static int run_session(struct run *run, const struct variant *v,
 			    v->name, vec);
 		goto out;
 	}
-	/* In a session the task is on the shadow root: no switch to it and back. */
-	res->cr3_writes = c.cr3_writes - 2;
+	/*
+	 * In a session the task is on the shadow root: only the entry switch
+	 * and the exit switch (the module's count is from the task's tables).
+	 */
+	res->cr3_writes = c.cr3_writes ? 2 : 0;
 	res->global_flushes = c.global_flushes;
 	prefault(s, n);
 	prefault(run->ovh + run->novh, n);

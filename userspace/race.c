@@ -169,7 +169,7 @@ static int run_gate(int fd, int cpu, int storm_cpu, unsigned int seconds,
 		goto out;
 	g->vector = l.vector = trap ? c.vector_trap : c.vector_gate;
 	/* In a session the thread is on the shadow root already. */
-	g->cr3_writes = session ? c.cr3_writes - 2 : c.cr3_writes;
+	g->cr3_writes = session ? (c.cr3_writes ? 2 : 0) : c.cr3_writes;
 	g->global_flushes = c.global_flushes;
 	if (!trigger_vector_ok(l.vector)) {
 		xptilab_err("race: the module's vector %#x is not one the tool can raise",

@@ -58,7 +58,7 @@ static const struct model {
 	{ "entry", "syscall", "baseline: Linux `syscall` (getppid), with KPTI's two CR3 writes when PTI is on" },
 	{ "entry", "int80", "baseline: Linux `int $0x80` (ia32 getppid), an interrupt gate" },
 	{ "entry", "gate", "the floor: an interrupt gate, a counter and `iretq`, no CR3 write" },
-	{ "entry", "xpti", "Xen after 9d1d31ad94: interrupt gate, `sti` after the entry switch, non-global clones, global flush on the exit switch only (4 CR3 writes, 2 of them XPTI's own)" },
+	{ "entry", "xpti", "Xen after 9d1d31ad94: interrupt gate, `sti` after the entry switch, non-global clones, global flush on the exit switch only (4 CR3 writes, 5 under PTI, 2 of them XPTI's own)" },
 	{ "entry", "xpti-global", "Xen before 9d1d31ad94: global clones, global flush on both switches" },
 	{ "entry", "trap", "the pre-change trap gate: IF=1 from the first instruction, with `window` spin iterations on the shadow root" },
 	{ "entry", "session-xpti", "`xpti` from inside a session: the task already runs on the shadow root, so a round trip is exactly XPTI's entry and exit switches (2 CR3 writes, global flush on the exit switch)" },
