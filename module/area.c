@@ -166,17 +166,11 @@ unsigned int xptilab_area_window_index(void)
 	return pud_index(area_base + XPTILAB_AREA_WINDOW);
 }
 
-/* The zero page the kernel's view shows at the window. */
-const void *xptilab_area_window_zero(void)
-{
-	return window_zero;
-}
-
 /*
- * Call fn for every page the area maps (they are all in every process's
+ * Call visit for every page the area maps (they are all in every process's
  * user tables under PTI) and for the kernel view's window page.
  */
-void xptilab_area_for_each_page(xptilab_page_fn_t fn, void *ctx)
+void xptilab_area_visit_pages(xptilab_page_fn_t visit, void *ctx)
 {
 	unsigned long idx;
 
@@ -184,8 +178,8 @@ void xptilab_area_for_each_page(xptilab_page_fn_t fn, void *ctx)
 		pte_t pte = area_pte[idx / PTRS_PER_PTE][idx % PTRS_PER_PTE];
 
 		if (pte_present(pte))
-			fn(ctx, idx << PAGE_SHIFT, pfn_to_kaddr(pte_pfn(pte)));
+			visit(ctx, idx << PAGE_SHIFT, pfn_to_kaddr(pte_pfn(pte)));
 	}
 	if (window_zero)
-		fn(ctx, XPTILAB_AREA_WINDOW, window_zero);
+		visit(ctx, XPTILAB_AREA_WINDOW, window_zero);
 }

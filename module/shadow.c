@@ -961,7 +961,7 @@ unsigned int xptilab_exposure_audit(struct seq_file *m, bool summary)
 			e.pas[e.npas++] = __pa(sh->tables[i]);
 	}
 	sort(e.pas, e.npas, sizeof(u64), cmp_u64, NULL);
-	xptilab_area_for_each_page(exposure_page, &e);
+	xptilab_area_visit_pages(exposure_page, &e);
 	kvfree(e.pas);
 	if (summary)
 		seq_printf(m, "pages %u words %lu kernel_addresses %u\n",

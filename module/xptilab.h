@@ -57,10 +57,9 @@ unsigned long xptilab_area_addr(unsigned long off);
 pgd_t *xptilab_kernel_pgd(void);
 pud_t *xptilab_area_slot_pud(void);
 unsigned int xptilab_area_window_index(void);
-const void *xptilab_area_window_zero(void);
 typedef void (*xptilab_page_fn_t)(void *ctx, unsigned long off,
 				const void *page);
-void xptilab_area_for_each_page(xptilab_page_fn_t fn, void *ctx);
+void xptilab_area_visit_pages(xptilab_page_fn_t fn, void *ctx);
 
 /* idt.c: private per-CPU IDTs, per-CPU data, CPU hotplug */
 int xptilab_idt_init(void);
