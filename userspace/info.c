@@ -26,6 +26,31 @@ static const struct {
 	{ "ia32_emulation",	XPTILAB_FEAT_IA32_EMU },
 };
 
+static void json_tristate(struct json *j, const char *key, int v)
+{
+	if (v < 0)
+		json_null(j, key);
+	else
+		json_bool(j, key, v);
+}
+
+static void xen_json(struct json *j, const struct xen_facts *x)
+{
+	json_object_begin(j, "xen");
+	json_string(j, "guest_type", x->guest_type);
+	json_bool(j, "dom0", x->dom0);
+	json_string(j, "version", x->version);
+	json_object_begin(j, "xpti");
+	json_tristate(j, "this_domain", xen_xpti_active(x));
+	json_tristate(j, "dom0", x->xpti_dom0);
+	json_tristate(j, "domu", x->xpti_domu);
+	json_tristate(j, "pcid", x->xpti_pcid);
+	json_string(j, "xen_log", *x->xpti_line ? x->xpti_line : NULL);
+	json_string(j, "source", x->xpti_source);
+	json_object_end(j);
+	json_object_end(j);
+}
+
 void info_json(struct json *j, const char *key,
 	       const struct xptilab_info *info, const struct platform *plat)
 {
@@ -43,6 +68,11 @@ void info_json(struct json *j, const char *key,
 		    plat->hypervisor ? plat->hv_vendor : NULL);
 	json_bool(j, "emulated", plat->emulated);
 	json_string(j, "emulator", plat->emulator);
+	/* abi_version 0: facts from /proc, the module was not loaded */
+	json_bool(j, "module", info->abi_version != 0);
+	json_string(j, "hypervisor_type", xen_hypervisor_type(&plat->xen));
+	if (plat->xen.present)
+		xen_json(j, &plat->xen);
 	json_object_end(j);
 }
 
@@ -84,9 +114,24 @@ static void print_text(const struct xptilab_info *info,
 		printf("hypervisor:    \"%s\"\n", plat->hv_vendor);
 	else
 		printf("hypervisor:    none\n");
+	if (plat->xen.present) {
+		const struct xen_facts *x = &plat->xen;
+		int on = xen_xpti_active(x);
+
+		printf("xen:           %s%s, Xen %s\n", xen_hypervisor_type(x),
+		       x->dom0 ? " dom0" : " domU", *x->version ? x->version : "?");
+		printf("xen xpti:      %s here (%s%s%s)\n",
+		       on < 0 ? "unknown" : on ? "on" : "off",
+		       *x->xpti_line ? x->xpti_line : "",
+		       *x->xpti_line ? "; from " : "", x->xpti_source);
+	}
 	if (plat->emulated)
 		printf("emulated:      yes (%s): timings are emulator artefacts, not hardware figures\n",
 		       plat->emulator ? plat->emulator : "QEMU TCG");
+	if (!info->abi_version) {
+		printf("module:        not loaded (facts from /proc/cpuinfo and uname)\n");
+		return;
+	}
 	printf("clone_global:  %u (shadow-root clones are %sglobal)\n",
 	       info->clone_global, info->clone_global ? "" : "non-");
 	printf("module ABI:    %u\n", info->abi_version);
@@ -115,14 +160,17 @@ int cmd_info(int argc, char **argv)
 		json = true;
 	}
 
-	fd = dev_open();
-	if (fd < 0)
-		return 1;
-	ret = dev_info(fd, &info);
-	close(fd);
+	/* Without the module: what /proc tells (a Xen PV guest, say). */
+	fd = dev_try_open();
+	if (fd < 0) {
+		ret = sys_info(&info);
+	} else {
+		ret = dev_info(fd, &info);
+		close(fd);
+	}
 	if (ret < 0)
 		return 1;
-	if (info.abi_version != XPTILAB_ABI_VERSION)
+	if (fd >= 0 && info.abi_version != XPTILAB_ABI_VERSION)
 		xptilab_err("warning: module ABI %u, tool built for ABI %u",
 			    info.abi_version, XPTILAB_ABI_VERSION);
 

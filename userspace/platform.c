@@ -29,4 +29,5 @@ void platform_probe(struct platform *p)
 	}
 	p->emulator = env && *env ? env : NULL;
 	p->emulated = p->emulator || !strcmp(p->hv_vendor, TCG_SIGNATURE);
+	xen_probe(&p->xen);
 }

@@ -9,11 +9,14 @@
 
 #include <stdbool.h>
 
+#include "xen.h"
+
 struct platform {
 	bool hypervisor;	/* CPUID.1:ECX bit 31 */
 	char hv_vendor[13];	/* CPUID 0x40000000 signature; "" if !hypervisor */
 	const char *emulator;	/* $XPTILAB_EMULATOR, or NULL when unset or empty */
 	bool emulated;		/* emulator set, or signature "TCGTCGTCGTCG" */
+	struct xen_facts xen;	/* Xen guest type, dom0, XPTI (xen.h) */
 };
 
 void platform_probe(struct platform *p);
