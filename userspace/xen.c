@@ -82,8 +82,8 @@ static long readconsole(int fd, struct xen_sysctl *op, char *buf,
 	return ret < 0 ? -errno : ret;
 }
 
-/* Xen's console ring into a malloc'd string; NULL with *why set. */
-static char *console_ring(const char **why)
+/* Xen's console ring into a malloc'd string; NULL with why[] set. */
+static char *console_ring(char *why, size_t whylen)
 {
 	static const char *const paths[] = {
 		"/dev/xen/privcmd", "/proc/xen/privcmd",
@@ -96,28 +96,34 @@ static char *console_ring(const char **why)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && fd < 0; i++)
 		fd = open(paths[i], O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		*why = "no /dev/xen/privcmd (xen-privcmd module not loaded)";
+		snprintf(why, whylen, "no /dev/xen/privcmd (xen-privcmd module not loaded)");
 		return NULL;
 	}
 	/* Xen reads and writes these through the guest's page tables. */
 	op = calloc(1, sizeof(*op));
 	buf = calloc(1, CONRING_MAX + 1);
 	if (!op || !buf) {
-		*why = "out of memory";
+		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
 	if (mlock(op, sizeof(*op)) || mlock(buf, CONRING_MAX)) {
-		*why = "mlock failed";
+		snprintf(why, whylen, "mlock: %s", strerror(errno));
 		goto fail;
 	}
+	/*
+	 * Xen cannot fault pages in for a PV guest's hypercall (-EFAULT), and
+	 * AddressSanitizer makes mlock() a no-op: touch every page.
+	 */
+	for (size_t i = 0; i < CONRING_MAX; i += 4096)
+		((volatile char *)buf)[i] = 0;
 	ret = readconsole(fd, op, buf, CONRING_MAX, SYSCTL_VERSION_417);
 	for (uint32_t v = SYSCTL_VERSION_MIN; ret == -EACCES && v <= SYSCTL_VERSION_MAX; v++)
 		if (v != SYSCTL_VERSION_417)
 			ret = readconsole(fd, op, buf, CONRING_MAX, v);
 	if (ret < 0) {
-		*why = ret == -EPERM || ret == -EACCES ?
-		       "XEN_SYSCTL_readconsole refused (not dom0, or an unknown sysctl version)" :
-		       "XEN_SYSCTL_readconsole failed";
+		snprintf(why, whylen, "XEN_SYSCTL_readconsole: %s%s", strerror((int)-ret),
+			 ret == -EPERM || ret == -EACCES ?
+			 " (not dom0, or an unknown sysctl version)" : "");
 		goto fail;
 	}
 	buf[op->u.readconsole.count < CONRING_MAX ?
@@ -154,7 +160,7 @@ static void parse_xpti(struct xen_facts *x, const char *line)
 void xen_probe(struct xen_facts *x)
 {
 	char type[16], buf[32], major[8], minor[8], extra[16];
-	const char *why = NULL;
+	char why[80] = "";
 	char *ring, *line;
 
 	memset(x, 0, sizeof(*x));
@@ -174,7 +180,7 @@ void xen_probe(struct xen_facts *x)
 		snprintf(x->version, sizeof(x->version), "%s.%s%s", major,
 			 minor, extra);
 
-	ring = console_ring(&why);
+	ring = console_ring(why, sizeof(why));
 	if (!ring) {
 		snprintf(x->xpti_source, sizeof(x->xpti_source), "unknown: %s", why);
 		return;
