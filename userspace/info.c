@@ -62,8 +62,13 @@ void info_json(struct json *j, const char *key,
 	json_u64(j, "paging_levels", info->paging_levels);
 	json_u64(j, "clone_global", info->clone_global);
 	json_string(j, "cpu_model", info->cpu_model);
-	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
-		json_bool(j, features[i].name, info->features & features[i].bit);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		/* only the module can tell IA32 emulation: unknown without */
+		if (!info->abi_version && features[i].bit == XPTILAB_FEAT_IA32_EMU)
+			json_null(j, features[i].name);
+		else
+			json_bool(j, features[i].name, info->features & features[i].bit);
+	}
 	json_string(j, "hypervisor_vendor",
 		    plat->hypervisor ? plat->hv_vendor : NULL);
 	json_bool(j, "emulated", plat->emulated);
@@ -92,6 +97,8 @@ static void print_features(const struct xptilab_info *info, bool present)
 	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
 		if (!(info->features & features[i].bit) == present)
 			continue;
+		if (!info->abi_version && features[i].bit == XPTILAB_FEAT_IA32_EMU)
+			continue;	/* unknown without the module */
 		printf(" %s", features[i].name);
 		any = true;
 	}
