@@ -372,8 +372,9 @@ static int claim5(struct claim *c, const struct results *res)
 	for (size_t off = 0; off < res->nguests; off++) {
 		const struct guest *go = &res->guests[off];
 
-		if (machine_bool(go, "pti") || !machine_str(go, "cpu_model"))
-			continue;
+		if (machine_bool(go, "pti") || !machine_str(go, "cpu_model") ||
+		    machine_str(go, "hypervisor_type"))
+			continue;	/* a Xen PV dom0 is not Linux without PTI */
 		for (size_t on = 0; on < res->nguests; on++) {
 			const struct guest *gn = &res->guests[on];
 			const struct rec *a, *b;

@@ -14,4 +14,14 @@ int dev_open(void);
  */
 int dev_info(int fd, struct xptilab_info *info);
 
+/*
+ * Without the module: what /proc/cpuinfo and uname(2) tell, in the module's
+ * format, with abi_version 0 ("no module"), clone_global 0 and no
+ * XPTILAB_FEAT_IA32_EMU (unknown). Returns -1 (said on stderr) on failure.
+ */
+int sys_info(struct xptilab_info *info);
+
+/* Open XPTILAB_DEVICE quietly: the fd, or -errno. */
+int dev_try_open(void);
+
 #endif /* XPTILAB_DEV_H */

@@ -28,6 +28,31 @@ static const struct {
 	{ "pcid_cpuid",		XPTILAB_FEAT_PCID_CPUID },
 };
 
+static void json_tristate(struct json *j, const char *key, int v)
+{
+	if (v < 0)
+		json_null(j, key);
+	else
+		json_bool(j, key, v);
+}
+
+static void xen_json(struct json *j, const struct xen_facts *x)
+{
+	json_object_begin(j, "xen");
+	json_string(j, "guest_type", x->guest_type);
+	json_bool(j, "dom0", x->dom0);
+	json_string(j, "version", x->version);
+	json_object_begin(j, "xpti");
+	json_tristate(j, "this_domain", xen_xpti_active(x));
+	json_tristate(j, "dom0", x->xpti_dom0);
+	json_tristate(j, "domu", x->xpti_domu);
+	json_tristate(j, "pcid", x->xpti_pcid);
+	json_string(j, "xen_log", *x->xpti_line ? x->xpti_line : NULL);
+	json_string(j, "source", x->xpti_source);
+	json_object_end(j);
+	json_object_end(j);
+}
+
 void info_json(struct json *j, const char *key,
 	       const struct xptilab_info *info, const struct platform *plat)
 {
@@ -39,14 +64,24 @@ void info_json(struct json *j, const char *key,
 	json_u64(j, "paging_levels", info->paging_levels);
 	json_u64(j, "clone_global", info->clone_global);
 	json_string(j, "cpu_model", info->cpu_model);
-	for (size_t i = 0; i < ARRAY_SIZE(features); i++)
-		json_bool(j, features[i].name, info->features & features[i].bit);
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		/* only the module can tell IA32 emulation: unknown without */
+		if (!info->abi_version && features[i].bit == XPTILAB_FEAT_IA32_EMU)
+			json_null(j, features[i].name);
+		else
+			json_bool(j, features[i].name, info->features & features[i].bit);
+	}
 	json_string(j, "hypervisor_vendor",
 		    plat->hypervisor ? plat->hv_vendor : NULL);
 	json_bool(j, "emulated", plat->emulated);
 	json_string(j, "emulator", plat->emulator);
 	json_bool(j, "nopcid", plat->nopcid);
 	json_string(j, "pcid_mode", platform_pcid_mode(info->features, plat));
+	/* abi_version 0: facts from /proc, the module was not loaded */
+	json_bool(j, "module", info->abi_version != 0);
+	json_string(j, "hypervisor_type", xen_hypervisor_type(&plat->xen));
+	if (plat->xen.present)
+		xen_json(j, &plat->xen);
 	json_object_end(j);
 }
 
@@ -66,6 +101,8 @@ static void print_features(const struct xptilab_info *info, bool present)
 	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
 		if (!(info->features & features[i].bit) == present)
 			continue;
+		if (!info->abi_version && features[i].bit == XPTILAB_FEAT_IA32_EMU)
+			continue;	/* unknown without the module */
 		printf(" %s", features[i].name);
 		any = true;
 	}
@@ -88,6 +125,17 @@ static void print_text(const struct xptilab_info *info,
 		printf("hypervisor:    \"%s\"\n", plat->hv_vendor);
 	else
 		printf("hypervisor:    none\n");
+	if (plat->xen.present) {
+		const struct xen_facts *x = &plat->xen;
+		int on = xen_xpti_active(x);
+
+		printf("xen:           %s%s, Xen %s\n", xen_hypervisor_type(x),
+		       x->dom0 ? " dom0" : " domU", *x->version ? x->version : "?");
+		printf("xen xpti:      %s here (%s%s%s)\n",
+		       on < 0 ? "unknown" : on ? "on" : "off",
+		       *x->xpti_line ? x->xpti_line : "",
+		       *x->xpti_line ? "; from " : "", x->xpti_source);
+	}
 	if (plat->emulated)
 		printf("emulated:      yes (%s): timings are emulator artefacts, not hardware figures\n",
 		       plat->emulator ? plat->emulator : "QEMU TCG");
@@ -96,6 +144,10 @@ static void print_text(const struct xptilab_info *info,
 	       !!(info->features & XPTILAB_FEAT_PCIDE),
 	       !!(info->features & XPTILAB_FEAT_PCID_CPUID),
 	       plat->nopcid ? "is" : "not");
+	if (!info->abi_version) {
+		printf("module:        not loaded (facts from /proc/cpuinfo and uname)\n");
+		return;
+	}
 	printf("clone_global:  %u (shadow-root clones are %sglobal)\n",
 	       info->clone_global, info->clone_global ? "" : "non-");
 	printf("module ABI:    %u\n", info->abi_version);
@@ -124,14 +176,17 @@ int cmd_info(int argc, char **argv)
 		json = true;
 	}
 
-	fd = dev_open();
-	if (fd < 0)
-		return 1;
-	ret = dev_info(fd, &info);
-	close(fd);
+	/* Without the module: what /proc tells (a Xen PV guest, say). */
+	fd = dev_try_open();
+	if (fd < 0) {
+		ret = sys_info(&info);
+	} else {
+		ret = dev_info(fd, &info);
+		close(fd);
+	}
 	if (ret < 0)
 		return 1;
-	if (info.abi_version != XPTILAB_ABI_VERSION)
+	if (fd >= 0 && info.abi_version != XPTILAB_ABI_VERSION)
 		xptilab_err("warning: module ABI %u, tool built for ABI %u",
 			    info.abi_version, XPTILAB_ABI_VERSION);
 

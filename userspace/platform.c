@@ -52,6 +52,7 @@ void platform_probe(struct platform *p)
 	p->emulator = env && *env ? env : NULL;
 	p->emulated = p->emulator || !strcmp(p->hv_vendor, TCG_SIGNATURE);
 	p->nopcid = cmdline_has("nopcid");
+	xen_probe(&p->xen);
 }
 
 const char *platform_pcid_mode(unsigned long long features,

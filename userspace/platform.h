@@ -9,12 +9,15 @@
 
 #include <stdbool.h>
 
+#include "xen.h"
+
 struct platform {
 	bool hypervisor;	/* CPUID.1:ECX bit 31 */
 	char hv_vendor[13];	/* CPUID 0x40000000 signature; "" if !hypervisor */
 	const char *emulator;	/* $XPTILAB_EMULATOR, or NULL when unset or empty */
 	bool emulated;		/* emulator set, or signature "TCGTCGTCGTCG" */
 	bool nopcid;		/* "nopcid" on the kernel command line */
+	struct xen_facts xen;	/* Xen guest type, dom0, XPTI (xen.h) */
 };
 
 /*

@@ -369,6 +369,7 @@ static void md_machines(FILE *f, const struct results *res)
 		{ "LA57", "la57", 1 },
 		{ "IA32 emulation", "ia32_emulation", 1 },
 		{ "hypervisor", "hypervisor_vendor", 0 },
+		{ "hypervisor type", "hypervisor_type", 0 },
 		{ "emulated", "emulated", 1 },
 		{ "emulator", "emulator", 0 },
 		{ "clone_global", "clone_global", 2 },

@@ -18,7 +18,7 @@
 #include "stats.h"
 
 #define REPORT_SCHEMA		1
-#define REPORT_MAX_EXTRA	8
+#define REPORT_MAX_EXTRA	12
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
 
