@@ -25,7 +25,8 @@
 /* Exit status of a child whose set-up (not the operation tested) failed. */
 #define CHILD_SETUP_FAILED 250
 
-static inline bool module_loaded(void)
+/* Is the module called name in /proc/modules? */
+static inline bool module_named_loaded(const char *name)
 {
 	char line[256];
 	bool found = false;
@@ -34,9 +35,15 @@ static inline bool module_loaded(void)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, MODULE_NAME " ", strlen(MODULE_NAME) + 1);
+		found = !strncmp(line, name, strlen(name)) &&
+			line[strlen(name)] == ' ';
 	fclose(f);
 	return found;
+}
+
+static inline bool module_loaded(void)
+{
+	return module_named_loaded(MODULE_NAME);
 }
 
 /* SKIP the test unless it runs as root and the module is loaded. */

@@ -31,16 +31,7 @@
 
 static bool dummy_loaded(void)
 {
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/modules", "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, DUMMY " ", strlen(DUMMY) + 1);
-	fclose(f);
-	return found;
+	return module_named_loaded(DUMMY);
 }
 
 static int dummy_load(void)
