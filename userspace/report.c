@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Experiment reports as a table, JSON or CSV (see report.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,68 @@ void report_stats_json(struct json *j, const struct stats *s)
 	json_double(j, "stddev", s->stddev);
 }
 
+static void blocks_json(struct json *j, const struct rounds_var *rv)
+{
+	json_array_begin(j, "blocks");
+	for (size_t b = 0; b < rv->nblocks; b++) {
+		const struct block *k = &rv->blocks[b];
+
+		json_object_begin(j, NULL);
+		json_u64(j, "round", k->round);
+		json_u64(j, "pos", k->pos);
+		json_double(j, "t", k->t);
+		json_u64(j, "n", k->n);
+		json_u64(j, "median", k->median);
+		json_u64(j, "p10", k->p10);
+		json_u64(j, "p90", k->p90);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+void result_rounds(struct result *res, const struct rounds_var *rv)
+{
+	size_t n;
+	uint64_t *all = rounds_pool(rv, &n);
+
+	res->rv = rv;
+	if (!all || stats_compute(all, n, &res->st))
+		result_skip(res, "no sample survived");
+	free(all);
+}
+
+int report_write_samples(const struct report *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f) {
+		xptilab_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fputs("# xptilab samples 1: experiment variant round pos n samples...\n", f);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+
+		if (!res->rv || res->skipped)
+			continue;
+		for (size_t b = 0; b < res->rv->nblocks; b++) {
+			const struct block *k = &res->rv->blocks[b];
+
+			fprintf(f, "%s %s %u %u %zu", r->experiment, res->variant,
+				k->round, k->pos, k->n);
+			for (size_t s = 0; s < k->n; s++)
+				fprintf(f, " %llu", (unsigned long long)k->v[s]);
+			fputc('\n', f);
+		}
+	}
+	if (ferror(f) | fclose(f)) {
+		xptilab_err("%s: write failed", path);
+		ret = -1;
+	}
+	return ret;
+}
+
 static void print_json(const struct report *r, FILE *out)
 {
 	struct json j;
@@ -112,6 +175,16 @@ static void print_json(const struct report *r, FILE *out)
 	}
 	if (r->hooks.json_top)
 		r->hooks.json_top(&j, r, r->hooks.ctx);
+	if (r->has_rounds) {
+		json_object_begin(&j, "rounds");
+		json_u64(&j, "k", r->rounds.k);
+		json_u64(&j, "m", r->rounds.m);
+		json_u64(&j, "warmup", r->rounds.warmup);
+		json_u64(&j, "seed", r->rounds.seed);
+		json_u64(&j, "discarded_rounds", 1);
+		json_string(&j, "samples", r->samples_path);
+		json_object_end(&j);
+	}
 	json_array_begin(&j, "variants");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct result *res = &r->results[i];
@@ -132,6 +205,8 @@ static void print_json(const struct report *r, FILE *out)
 			json_i64(&j, "global_flushes", res->global_flushes);
 		if (r->hooks.json_record)
 			r->hooks.json_record(&j, r, i, r->hooks.ctx);
+		if (res->rv && !res->skipped)
+			blocks_json(&j, res->rv);
 		for (size_t k = 0; k < res->nextra; k++)
 			json_double(&j, res->extra[k].key, res->extra[k].val);
 		json_object_end(&j);
@@ -218,6 +293,10 @@ static void print_table(const struct report *r, FILE *out)
 	if (r->has_overhead)
 		fprintf(out, "timer overhead: median %llu cycles (subtracted), n=%zu\n",
 			(unsigned long long)r->overhead.median, r->overhead.n);
+	if (r->has_rounds)
+		fprintf(out, "rounds: %u (round 0 discarded), %u samples a block after %u untimed, seed %llu\n",
+			r->rounds.k, r->rounds.m, r->rounds.warmup,
+			(unsigned long long)r->rounds.seed);
 	fprintf(out, "%-16s %8s %9s %9s %9s %9s %9s %11s %6s %5s %7s\n",
 		"variant", "n", "min", "median", "p90", "p99", "max", "mean",
 		"cr3wr", "flush", "dropped");
