@@ -42,15 +42,16 @@ static const struct experiment {
 	const char *name;
 	const char *args[MAX_ARGS];
 	const char *quick[MAX_ARGS];
+	bool rounds;			/* sampled in rounds: --samples FILE */
 } experiments[] = {
-	{ "cr3", { "--iterations", "50000", "--touch", "16" },
-		 { "--iterations", "2000", "--touch", "16" } },
-	{ "entry", { "--iterations", "50000" },
-		   { "--iterations", "2000" } },
+	{ "cr3", { "--rounds", "21", "--block", "500", "--touch", "16" },
+		 { "--rounds", "6", "--block", "100", "--touch", "16" }, true },
+	{ "entry", { "--rounds", "21", "--block", "500" },
+		   { "--rounds", "6", "--block", "100" }, true },
 	{ "ipi", { "--iterations", "2000" },
-		 { "--iterations", "100" } },
+		 { "--iterations", "100" }, false },
 	{ "race", { "--seconds", "5" },
-		  { "--seconds", "1" } },
+		  { "--seconds", "1" }, false },
 };
 
 /* Raw variant keys that identify a measurement rather than describe it. */
@@ -138,7 +139,7 @@ static void run_child(const char *self, const struct experiment *e,
 		      struct exp_run *x)
 {
 	const char *const *extra = quick ? e->quick : e->args;
-	char *argv[MAX_ARGS + 4];
+	char *argv[MAX_ARGS + 6], samples[4096];
 	double t0 = now_s(), last = t0;
 	int argc = 0, fd, wstatus;
 	size_t off = 0;
@@ -149,6 +150,13 @@ static void run_child(const char *self, const struct experiment *e,
 	argv[argc++] = "--json";
 	for (int i = 0; i < MAX_ARGS && extra[i]; i++)
 		argv[argc++] = (char *)extra[i];
+	if (e->rounds) {
+		/* the raw samples beside NAME.json: NAME.samples */
+		snprintf(samples, sizeof(samples), "%.*s.samples",
+			 (int)(strlen(path) - 5), path);
+		argv[argc++] = "--samples";
+		argv[argc++] = samples;
+	}
 	argv[argc] = NULL;
 	for (int i = 2; i < argc; i++)
 		off += snprintf(x->args + off, off < sizeof(x->args) ?
@@ -412,6 +420,9 @@ static int stats_records(struct json *j, const char *exp, const struct jv *raw)
 		copy_or_null(j, v, "global_flushes");
 		write_params(j, v);
 		write_extra(j, v, std_keys, ARRAY_SIZE(std_keys));
+		x = jv_get(v, "blocks");
+		if (!skipped->b && x && x->type == JV_ARR)
+			jv_write(j, "blocks", x);
 		json_object_end(j);
 		n++;
 	}
@@ -686,6 +697,18 @@ report:
 		if (ovh && !isnan(jv_num(ovh, "median")))
 			json_double(&j, "timer_overhead_median",
 				    jv_num(ovh, "median"));
+		if (x->raw && jv_get(x->raw, "rounds")) {
+			const struct jv *rd = jv_get(x->raw, "rounds");
+
+			jv_write(&j, "rounds", rd);
+			if (rd->type == JV_OBJ && jv_get(rd, "samples") &&
+			    jv_get(rd, "samples")->type == JV_STR) {
+				const char *sp = jv_get(rd, "samples")->str;
+				const char *base = strrchr(sp, '/');
+
+				json_string(&j, "samples", base ? base + 1 : sp);
+			}
+		}
 		json_object_end(&j);
 	}
 	json_object_end(&j);
