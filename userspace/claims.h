@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "ci.h"
 #include "results.h"
 
 #define NCLAIMS	5
@@ -20,18 +21,20 @@ struct claim_row {
 	const char *guest;		/* label, "" in a one-machine file */
 	char measure[160];		/* "cr3 round trip", "ipi handler targets=2 ..." */
 	const char *a_label, *b_label;
-	double a, b;			/* medians (race: hits, entries) */
-	double diff;			/* b - a (race: NAN) */
-	double ratio;			/* b / a (race: hits per million) */
-	double spread;			/* compare's: max of both runs' (p90-min)/median */
-	bool beyond;			/* |ratio - 1| > spread */
-	char result[96];		/* that row's reading */
+	double a, b;			/* medians (race: hits, interrupts) */
+	double ratio;			/* race: hits per interrupt */
+	double upper95;			/* race: exact binomial 95% upper bound */
+	double insn_a, insn_b;		/* instructions per round trip (icount), or NAN */
+	bool has_cmp;
+	struct cmp cmp;			/* the comparison (ci.h) */
+	char result[360];		/* that row's reading */
 };
 
 struct claim {
 	int id;
 	const char *key, *statement;
 	const char *verdict;		/* supported, contradicted, inconclusive, ... */
+	double margin;			/* the equivalence margin declared, or 0 */
 	char reason[320];		/* why, in numbers */
 	bool emulated;			/* a guest it rests on is emulated */
 	const char *caveat, *hardware;	/* under emulation; what hardware settles */
