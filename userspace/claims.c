@@ -744,3 +744,95 @@ void claims_json(struct json *j, const struct claim *c)
 	json_array_end(j);
 	json_object_end(j);
 }
+
+/*
+ * The precision a run reached: every pair of cr3 variants, and of entry
+ * variants, of each guest (+touch records among themselves), compared with
+ * rec_compare(); a comparison is precise when its 95% CI lies within
+ * +-PRECISION_TARGET of its ratio. icount guests (exact counts) are left
+ * out. f_md and f_txt may be NULL.
+ */
+#define PRECISION_TARGET	0.05
+
+static bool touch_rec(const struct rec *r)
+{
+	return strstr(r->variant, "+touch") != NULL;
+}
+
+void claims_precision(FILE *f_md, FILE *f_txt, const struct results *res)
+{
+	static const char *const exps[] = { "cr3", "entry" };
+	size_t n = 0, tight = 0, none = 0;
+	double worst = 0;
+	char worst_what[200] = "";
+
+	if (f_md)
+		fputs("## Precision of the comparisons\n\n"
+		      "Every pair of `cr3` variants and of `entry` variants in each guest, "
+		      "compared as the claims are (paired rounds, Hodges-Lehmann, 95% CI). "
+		      "Target: a 95% CI within \u00b15% of the ratio.\n\n"
+		      "<details><summary>All comparisons</summary>\n\n"
+		      "| guest | A | B | rounds | B/A | 95% CI | half-width | reading |\n"
+		      "|---|---|---|---|---|---|---|---|\n", f_md);
+	for (size_t g = 0; g < res->nguests; g++) {
+		if (is_icount(res, g))
+			continue;
+		for (size_t e = 0; e < ARRAY_SIZE(exps); e++) {
+			for (size_t i = 0; i < res->nrecs; i++) {
+				const struct rec *a = &res->recs[i];
+
+				if (a->guest != g || a->kind != REC_STATS ||
+				    strcmp(a->experiment, exps[e]))
+					continue;
+				if (!a->nblocks) {
+					none++;
+					continue;
+				}
+				for (size_t k = i + 1; k < res->nrecs; k++) {
+					const struct rec *b = &res->recs[k];
+					struct cmp c;
+					double hw;
+
+					if (b->guest != g || b->kind != REC_STATS ||
+					    strcmp(b->experiment, exps[e]) || !b->nblocks ||
+					    touch_rec(a) != touch_rec(b))
+						continue;
+					if (rec_compare(res, a, b, PRECISION_TARGET, b->variant, &c))
+						continue;
+					hw = fmax(c.med.hi95 / c.med.ratio - 1,
+						  1 - c.med.lo95 / c.med.ratio);
+					n++;
+					tight += hw <= PRECISION_TARGET;
+					if (hw > worst) {
+						worst = hw;
+						snprintf(worst_what, sizeof(worst_what), "%s%s%s %s vs %s",
+							 res->guests[g].label,
+							 res->guests[g].label[0] ? " " : "",
+							 exps[e], a->variant, b->variant);
+					}
+					if (f_md) {
+						fprintf(f_md, "| %s | %s %s | %s | %zu | %.3f | [%.3f, %.3f] | \u00b1%.1f%% | ",
+							res->guests[g].label, exps[e], a->variant,
+							b->variant, c.rounds, c.med.ratio,
+							c.med.lo95, c.med.hi95, hw * 100);
+						md_cell(f_md, c.text);
+						fputs(" |\n", f_md);
+					}
+				}
+			}
+		}
+	}
+	if (f_md) {
+		fputs("\n</details>\n\n", f_md);
+		if (n)
+			fprintf(f_md, "**%zu of %zu** cr3/entry comparisons reached a 95%% CI within \u00b15%% of the ratio (widest: \u00b1%.1f%%, %s).%s\n\n",
+				tight, n, worst * 100, worst_what,
+				none ? " Records without blocks (schema 1) cannot be compared." : "");
+		else
+			fputs("No cr3/entry records measured in rounds: no comparison.\n\n", f_md);
+	}
+	if (f_txt && n)
+		fprintf(f_txt, "\nPrecision: %zu of %zu cr3/entry comparisons have a 95%% CI within \u00b15%% of the ratio%s (widest \u00b1%.1f%%: %s).\n",
+			tight, n, tight == n ? " (target met)" : " (target NOT met)",
+			worst * 100, worst_what);
+}

@@ -50,4 +50,11 @@ void claims_md(FILE *f, const struct claim *c);
 void claims_text(FILE *f, const struct claim *c);
 void claims_json(struct json *j, const struct claim *c);
 
+/*
+ * "Precision of the comparisons": every cr3 and every entry variant pair
+ * of each guest, its 95% CI, and how many lie within +-5% of the ratio,
+ * as Markdown (f_md) and as one line of text (f_txt); either may be NULL.
+ */
+void claims_precision(FILE *f_md, FILE *f_txt, const struct results *res);
+
 #endif /* XPTILAB_CLAIMS_H */

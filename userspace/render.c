@@ -619,8 +619,10 @@ static int write_md(const char *path, const struct results *res,
 		fputs("\n\n", f);
 	}
 	md_machines(f, res);
-	if (claims)
+	if (claims) {
 		claims_md(f, claims);
+		claims_precision(f, NULL, res);
+	}
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
@@ -1002,7 +1004,8 @@ static int plots(const char *dir, const struct results *res, bool *plotted)
 }
 
 /* DIR/claims.txt: the claims as text (scripts/bench prints it). */
-static int write_claims_txt(const char *path, const struct claim *claims)
+static int write_claims_txt(const char *path, const struct claim *claims,
+			    const struct results *res)
 {
 	FILE *f = fopen(path, "we");
 
@@ -1011,6 +1014,7 @@ static int write_claims_txt(const char *path, const struct claim *claims)
 		return -1;
 	}
 	claims_text(f, claims);
+	claims_precision(NULL, f, res);
 	if (fclose(f)) {
 		xptilab_err("report: %s: %s", path, strerror(errno));
 		return -1;
@@ -1074,7 +1078,7 @@ int cmd_report(int argc, char **argv)
 	if (write_md(path, &res, plotted, claims))
 		goto out;
 	snprintf(path, sizeof(path), "%s/claims.txt", dir);
-	if (write_claims_txt(path, claims))
+	if (write_claims_txt(path, claims, &res))
 		goto out;
 	if (!quiet)
 		render_summary(stdout, &res);
