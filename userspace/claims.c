@@ -81,8 +81,10 @@ static const char *param_str(const struct rec *r, const char *key)
 static bool is_icount(const struct results *res, size_t g)
 {
 	const char *cl = machine_str(&res->guests[g], "cmdline");
+	const char *em = machine_str(&res->guests[g], "emulator");
 
-	return cl && strstr(cl, "xptilab_icount=1");
+	return (cl && strstr(cl, "xptilab_icount=1")) ||
+	       (em && !strcmp(em, "qemu-tcg-icount"));
 }
 
 static const struct rec *find(const struct results *res, size_t guest,

@@ -191,7 +191,10 @@ static void print_json(const struct report *r, FILE *out)
 
 		json_object_begin(&j, NULL);
 		json_string(&j, "name", res->variant);
-		json_string(&j, "unit", res->unit);
+		/* under icount the TSC counts retired instructions */
+		json_string(&j, "unit", r->plat.emulator &&
+			    !strcmp(r->plat.emulator, "qemu-tcg-icount") &&
+			    !strcmp(res->unit, "cycles") ? "instructions" : res->unit);
 		json_bool(&j, "skipped", res->skipped);
 		if (res->skipped) {
 			json_string(&j, "reason", res->reason);

@@ -108,7 +108,9 @@ static int usage(FILE *out, int status)
 		"  (docs/results.md). Needs the module loaded; render with\n"
 		"  `xptilab report DIR` (scripts/report) on a machine with gnuplot.\n"
 		"  --quick      about a tenth of the samples (a smoke run)\n"
-		"  --only LIST  only these experiments, e.g. cr3,entry\n");
+		"  --only LIST  only these experiments, e.g. cr3,entry\n"
+		"  --rounds K, --block M  rounds and block size of the experiments\n"
+		"               sampled in rounds (cr3, entry), instead of their defaults\n");
 	return status;
 }
 
@@ -134,6 +136,9 @@ static int mkdir_p(const char *path)
 }
 
 /* Run `self NAME --json ARGS` with stdout into path; progress meanwhile. */
+/* run-all --rounds / --block: replace those values (NULL: keep). */
+static const char *opt_rounds, *opt_block;
+
 static void run_child(const char *self, const struct experiment *e,
 		      bool quick, const char *path, int idx, int total,
 		      struct exp_run *x)
@@ -148,8 +153,15 @@ static void run_child(const char *self, const struct experiment *e,
 	argv[argc++] = (char *)self;
 	argv[argc++] = (char *)e->name;
 	argv[argc++] = "--json";
-	for (int i = 0; i < MAX_ARGS && extra[i]; i++)
-		argv[argc++] = (char *)extra[i];
+	for (int i = 0; i < MAX_ARGS && extra[i]; i++) {
+		const char *a = extra[i];
+
+		if (i > 0 && opt_rounds && !strcmp(extra[i - 1], "--rounds"))
+			a = opt_rounds;
+		if (i > 0 && opt_block && !strcmp(extra[i - 1], "--block"))
+			a = opt_block;
+		argv[argc++] = (char *)a;
+	}
 	if (e->rounds) {
 		/* the raw samples beside NAME.json: NAME.samples */
 		snprintf(samples, sizeof(samples), "%.*s.samples",
@@ -570,6 +582,13 @@ int cmd_run_all(int argc, char **argv)
 			only = argv[++i];
 			if (!only_ok(only))
 				return EXIT_USAGE;
+		} else if ((!strcmp(argv[i], "--rounds") || !strcmp(argv[i], "--block")) &&
+			   i + 1 < argc && strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]) &&
+			   argv[i + 1][0]) {
+			if (!strcmp(argv[i], "--rounds"))
+				opt_rounds = argv[++i];
+			else
+				opt_block = argv[++i];
 		} else {
 			xptilab_err("run-all: bad argument '%s'", argv[i]);
 			return usage(stderr, EXIT_USAGE);
