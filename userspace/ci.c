@@ -261,6 +261,7 @@ int cmp_paired(const double *a, const double *b, const double *a_p10,
 	int ret = -1;
 
 	cmp_init(out, margin, emulated);
+	out->paired = true;
 	if (a_p10 && b_p10)
 		d10 = calloc(n ? n : 1, sizeof(*d10));
 	if (!d || (a_p10 && b_p10 && !d10))

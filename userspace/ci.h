@@ -61,6 +61,7 @@ struct cmp_est {
 
 struct cmp {
 	size_t rounds;			/* pairs (or blocks) used */
+	bool paired;			/* cmp_paired(): rounds; else blocks of two runs */
 	size_t dropped;			/* rounds with a non-positive value */
 	double margin;			/* D, e.g. 0.05 */
 	bool emulated;

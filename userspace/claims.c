@@ -315,7 +315,7 @@ static int claim2(struct claim *c, const struct results *res)
 		size_t off = strlen(c->reason);
 
 		snprintf(c->reason + off, sizeof(c->reason) - off,
-			 "; path length (icount): the interrupt gate + sti runs %+.0f instructions against the trap gate",
+			 "; path length (icount): the interrupt gate + sti takes at most %+.0f instructions against the trap gate",
 			 insn_max);
 	}
 	return 0;
@@ -425,10 +425,11 @@ static int claim4(struct claim *c, const struct results *res)
 			continue;
 		}
 		handler = !strcmp(part, "/handler");
-		snprintf(m, sizeof(m), "%s, %.0f target%s, distance %.0f",
+		snprintf(m, sizeof(m), "%s, %.0f target%s, distance %.0f%s",
 			 part + 1, param_num(a, "targets"),
 			 param_num(a, "targets") == 1 ? "" : "s",
-			 param_num(a, "distance"));
+			 param_num(a, "distance"),
+			 param_num(a, "node") >= 0 ? ", a node's CPUs" : "");
 		(void)param_str;
 		if (!cmp_row(c, res, a->guest, m, a, "sync", b, "flush",
 			     handler ? &th : &tl))
@@ -667,10 +668,12 @@ void claims_text(FILE *f, const struct claim *c)
 				fprintf(f, "%s hits in %s interrupts: %s\n", fmt(w->a, b[0], 64),
 					fmt(w->b, b[1], 64), w->result);
 			else if (w->has_cmp)
-				fprintf(f, "%s %s, %s %s, B/A %s over %zu rounds: %s\n",
+				fprintf(f, "%s %s, %s %s, B/A %s over %zu %s: %s\n",
 					w->a_label, fmt(w->a, b[0], 64), w->b_label,
 					fmt(w->b, b[1], 64), pctci(&w->cmp.med, b[2], 64),
-					w->cmp.rounds, w->result);
+					w->cmp.rounds,
+					w->cmp.paired ? "rounds" : "blocks each (two boots)",
+					w->result);
 			else
 				fprintf(f, "%s\n", w->result);
 		}
@@ -727,6 +730,7 @@ void claims_json(struct json *j, const struct claim *c)
 				json_double(j, "upper95", w->upper95);
 			} else if (w->has_cmp) {
 				json_u64(j, "rounds", w->cmp.rounds);
+				json_bool(j, "paired", w->cmp.paired);
 				est_json(j, "median", &w->cmp.med);
 				if (w->cmp.has_p10)
 					est_json(j, "p10", &w->cmp.p10);

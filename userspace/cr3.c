@@ -31,6 +31,8 @@
 
 #define CR3_DEFAULT_ITERATIONS	10000
 #define CR3_DEFAULT_BLOCK	500
+/* a cheaper variant's block up to this many times longer (rounds.h) */
+#define CR3_MAX_MULT		4
 
 static const char *const variant_names[XPTILAB_CR3_NR_VARIANTS] = {
 	[XPTILAB_CR3_PLAIN] = "plain",
@@ -167,8 +169,9 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 	if (!o->rc.m)
 		o->rc.m = iters ? (o->iterations + o->rc.k - 2) / (o->rc.k - 1) :
 			  CR3_DEFAULT_BLOCK;
-	if (o->rc.m > XPTILAB_MAX_ITERATIONS) {
-		xptilab_err("cr3: --block %u: at most %u", o->rc.m, XPTILAB_MAX_ITERATIONS);
+	if (o->rc.m > XPTILAB_MAX_ITERATIONS / CR3_MAX_MULT) {
+		xptilab_err("cr3: --block %u: at most %u", o->rc.m,
+			    XPTILAB_MAX_ITERATIONS / CR3_MAX_MULT);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -221,7 +224,7 @@ static int cr3_ioctl(struct cr3_ctx *x, enum xptilab_cr3_variant v,
 
 /* rounds_block_fn: an untimed warm-up run, then one block of m. */
 static long cr3_block(void *ctx, size_t var, uint64_t *s, uint64_t *s2,
-		      uint64_t *ovh, size_t m)
+		      size_t *n2, uint64_t *ovh, size_t m)
 {
 	struct cr3_ctx *x = ctx;
 	struct xptilab_cr3_run run;
@@ -239,6 +242,7 @@ static long cr3_block(void *ctx, size_t var, uint64_t *s, uint64_t *s2,
 	memcpy(ovh, x->b.overhead, run.n * sizeof(*ovh));
 	if (x->o->touch)
 		memcpy(s2, x->b.touch, run.n * sizeof(*s2));
+	*n2 = run.n;
 	if (run.n < m)
 		xptilab_err("cr3: %s: %u of %zu samples: %u disturbed samples dropped",
 			    variant_names[var], run.n, m, run.dropped);
@@ -277,9 +281,10 @@ int cmd_cr3(int argc, char **argv)
 	x.fd = dev_open();
 	if (x.fd < 0)
 		return 1;
-	x.b.samples = calloc(o.rc.m, sizeof(uint64_t));
-	x.b.overhead = calloc(o.rc.m, sizeof(uint64_t));
-	x.b.touch = o.touch ? calloc(o.rc.m, sizeof(uint64_t)) : NULL;
+	o.rc.max_mult = CR3_MAX_MULT;
+	x.b.samples = calloc((size_t)o.rc.m * CR3_MAX_MULT, sizeof(uint64_t));
+	x.b.overhead = calloc((size_t)o.rc.m * CR3_MAX_MULT, sizeof(uint64_t));
+	x.b.touch = o.touch ? calloc((size_t)o.rc.m * CR3_MAX_MULT, sizeof(uint64_t)) : NULL;
 	if (!x.b.samples || !x.b.overhead || (o.touch && !x.b.touch)) {
 		xptilab_err("out of memory");
 		ret = 1;

@@ -46,6 +46,8 @@
 #define XPTI_ITERATIONS		10000
 #define MAX_WARMUP		1000
 #define DEFAULT_BLOCK		500
+/* a cheap variant's block up to this many times longer (rounds.h) */
+#define ENTRY_MAX_MULT		8
 /* Session samples: give up after this many tries per wanted sample. */
 #define SESSION_TRIES		20
 
@@ -376,7 +378,7 @@ static int usage(FILE *out, int status)
 
 /* rounds_block_fn: one block of variant vi (its warm-up included). */
 static long entry_block(void *ctx, size_t vi, uint64_t *s, uint64_t *s2,
-			uint64_t *o, size_t n)
+			size_t *n2, uint64_t *o, size_t n)
 {
 	struct run *run = ctx;
 	const struct variant *v = &variants[vi];
@@ -384,6 +386,7 @@ static long entry_block(void *ctx, size_t vi, uint64_t *s, uint64_t *s2,
 	int ret;
 
 	(void)s2;
+	(void)n2;
 	if (a->skipped)
 		return 0;
 	if (v->kind == K_VECTOR)
@@ -480,6 +483,7 @@ int cmd_entry(int argc, char **argv)
 		rc.m = run.iterations ? (run.iterations + rc.k - 2) / (rc.k - 1) :
 		       DEFAULT_BLOCK;
 	rc.warmup = warmup_of(rc.m);
+	rc.max_mult = ENTRY_MAX_MULT;
 
 	run.fd = dev_open();
 	if (run.fd < 0)

@@ -130,7 +130,7 @@ int report_write_samples(const struct report *r, const char *path)
 		xptilab_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	fputs("# xptilab samples 1: experiment variant round pos n samples...\n", f);
+	fputs("# xptilab samples 1: experiment record variant round pos n samples...\n", f);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct result *res = &r->results[i];
 
@@ -139,8 +139,8 @@ int report_write_samples(const struct report *r, const char *path)
 		for (size_t b = 0; b < res->rv->nblocks; b++) {
 			const struct block *k = &res->rv->blocks[b];
 
-			fprintf(f, "%s %s %u %u %zu", r->experiment, res->variant,
-				k->round, k->pos, k->n);
+			fprintf(f, "%s %zu %s %u %u %zu", r->experiment, i,
+				res->variant, k->round, k->pos, k->n);
 			for (size_t s = 0; s < k->n; s++)
 				fprintf(f, " %llu", (unsigned long long)k->v[s]);
 			fputc('\n', f);

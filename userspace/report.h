@@ -100,7 +100,8 @@ void result_rounds(struct result *res, const struct rounds_var *rv);
 
 /*
  * The raw samples of every record run in rounds, one block a line:
- * "EXPERIMENT VARIANT ROUND POS N V1 V2 ..." (sorted, after subtraction),
+ * "EXPERIMENT RECORD VARIANT ROUND POS N V1 V2 ..." (RECORD: the record's
+ * index in this report; samples sorted, after subtraction),
  * after a "# xptilab samples 1" header. 0, or -1 with the reason printed.
  */
 int report_write_samples(const struct report *r, const char *path);

@@ -196,8 +196,9 @@ static int cmp_u64p(const void *a, const void *b)
 /*
  * Recompute every block's median and p10 from the raw samples file an
  * experiment names ("samples"), when it is there: the numbers in
- * results.json are then checked, not trusted. Lines: "EXP VARIANT ROUND
- * POS N V1..VN". A missing file leaves the JSON's block statistics.
+ * results.json are then checked, not trusted. Lines: "EXP RECORD VARIANT
+ * ROUND POS N V1..VN", RECORD the index among the experiment's records. A
+ * missing file leaves the JSON's block statistics.
  */
 static int load_samples(struct results *res, size_t g, const char *exp,
 			const char *name)
@@ -225,14 +226,14 @@ static int load_samples(struct results *res, size_t g, const char *exp,
 	while (getline(&line, &cap, f) > 0) {
 		char e[32], var[64];
 		unsigned int round, pos;
-		size_t n;
+		size_t n, idx, seen = 0;
 		int off;
 		char *p;
 
 		if (line[0] == '#')
 			continue;
-		if (sscanf(line, "%31s %63s %u %u %zu%n", e, var, &round, &pos, &n, &off) != 5 ||
-		    strcmp(e, exp))
+		if (sscanf(line, "%31s %zu %63s %u %u %zu%n", e, &idx, var, &round, &pos,
+			   &n, &off) != 6 || strcmp(e, exp))
 			continue;
 		if (n > nv) {
 			uint64_t *t = realloc(v, n * sizeof(*v));
@@ -258,11 +259,13 @@ static int load_samples(struct results *res, size_t g, const char *exp,
 			p = end;
 		}
 		qsort(v, n, sizeof(*v), cmp_u64p);
+		/* the idx-th record of this experiment in this guest */
 		for (size_t i = 0; i < res->nrecs; i++) {
 			struct rec *r = &res->recs[i];
 
-			if (r->guest != g || strcmp(r->experiment, exp) ||
-			    strcmp(r->variant, var) || r->params_text[0])
+			if (r->guest != g || strcmp(r->experiment, exp))
+				continue;
+			if (seen++ != idx || strcmp(r->variant, var))
 				continue;
 			for (size_t b = 0; b < r->nblocks; b++) {
 				if (r->bround[b] != round || !n)

@@ -42,9 +42,14 @@ int rounds_run(const struct rounds_cfg *cfg, size_t nvar, const bool *active,
 	       struct rounds_var *vars2)
 {
 	size_t *order = calloc(nvar ? nvar : 1, sizeof(*order)), nact = 0;
-	uint64_t *s = calloc(cfg->m ? cfg->m : 1, sizeof(*s));
-	uint64_t *o = calloc(cfg->m ? cfg->m : 1, sizeof(*o));
-	uint64_t *s2 = calloc(cfg->m ? cfg->m : 1, sizeof(*s2));
+	unsigned int mm = cfg->max_mult > 1 ? cfg->max_mult : 1;
+	size_t mmax = (size_t)(cfg->m ? cfg->m : 1) * mm;
+	uint64_t *s = calloc(mmax, sizeof(*s));
+	uint64_t *o = calloc(mmax, sizeof(*o));
+	size_t s2max = mmax * (cfg->s2_factor ? cfg->s2_factor : 1);
+	size_t *mv = calloc(nvar ? nvar : 1, sizeof(*mv));
+	uint64_t *cost = calloc(nvar ? nvar : 1, sizeof(*cost));
+	uint64_t *s2 = calloc(s2max, sizeof(*s2));
 	uint64_t state = cfg->seed;
 	double t0 = now();
 	int ret = -1;
@@ -52,14 +57,15 @@ int rounds_run(const struct rounds_cfg *cfg, size_t nvar, const bool *active,
 	memset(vars, 0, nvar * sizeof(*vars));
 	if (vars2)
 		memset(vars2, 0, nvar * sizeof(*vars2));
-	if (!order || !s || !o || !s2)
+	if (!order || !s || !o || !s2 || !mv || !cost)
 		goto oom;
 	for (size_t v = 0; v < nvar; v++) {
 		if (!active[v])
 			continue;
 		order[nact++] = v;
 		vars[v].blocks = calloc(cfg->k, sizeof(struct block));
-		vars[v].ovh = calloc((size_t)cfg->k * cfg->m, sizeof(uint64_t));
+		vars[v].ovh = calloc((size_t)cfg->k * mmax, sizeof(uint64_t));
+		mv[v] = cfg->m;
 		if (!vars[v].blocks || !vars[v].ovh)
 			goto oom;
 		if (vars2) {
@@ -69,6 +75,18 @@ int rounds_run(const struct rounds_cfg *cfg, size_t nvar, const bool *active,
 		}
 	}
 	for (unsigned int r = 0; r < cfg->k; r++) {
+		if (r == 1 && mm > 1) {
+			uint64_t top = 0;
+
+			for (size_t i = 0; i < nact; i++)
+				top = cost[order[i]] > top ? cost[order[i]] : top;
+			for (size_t i = 0; i < nact; i++) {
+				uint64_t c = cost[order[i]] ? cost[order[i]] : 1;
+				uint64_t f = top / c;
+
+				mv[order[i]] = cfg->m * (f < 1 ? 1 : f > mm ? mm : f);
+			}
+		}
 		/* Fisher-Yates: a fresh order every round */
 		for (size_t i = nact; i > 1; i--) {
 			size_t j = next(&state) % i, t = order[i - 1];
@@ -79,12 +97,21 @@ int rounds_run(const struct rounds_cfg *cfg, size_t nvar, const bool *active,
 		for (size_t p = 0; p < nact; p++) {
 			struct rounds_var *rv = &vars[order[p]];
 			double t = now() - t0;
+			size_t n2;
 			long got;
 
-			memset(o, 0, cfg->m * sizeof(*o));
-			got = fn(ctx, order[p], s, s2, o, cfg->m);
+			memset(o, 0, mv[order[p]] * sizeof(*o));
+			n2 = mv[order[p]];
+			got = fn(ctx, order[p], s, s2, &n2, o, mv[order[p]]);
 			if (got < 0)
 				goto out;
+			if (r == 0 && got > 0) {
+				/* the variant's cost, for the block sizes */
+				stats_sort(s, got);
+				cost[order[p]] = stats_percentile(s, got, 50);
+			}
+			if (n2 > s2max)
+				n2 = s2max;
 			if (r == 0 || got == 0)
 				continue;	/* round 0: warm-up, discarded */
 			struct block *b = &rv->blocks[rv->nblocks++];
@@ -103,10 +130,11 @@ int rounds_run(const struct rounds_cfg *cfg, size_t nvar, const bool *active,
 				struct block *b2 = &vars2[order[p]].blocks[vars2[order[p]].nblocks++];
 
 				*b2 = *b;
-				b2->v = malloc(got * sizeof(*b2->v));
+				b2->n = n2;
+				b2->v = malloc((n2 ? n2 : 1) * sizeof(*b2->v));
 				if (!b2->v)
 					goto oom;
-				memcpy(b2->v, s2, got * sizeof(*s2));
+				memcpy(b2->v, s2, n2 * sizeof(*s2));
 			}
 		}
 	}
@@ -119,6 +147,8 @@ out:
 	free(s);
 	free(o);
 	free(s2);
+	free(mv);
+	free(cost);
 	return ret;
 }
 

@@ -33,18 +33,28 @@ struct rounds_cfg {
 	unsigned int m;			/* timed samples per block */
 	unsigned int warmup;		/* untimed operations before a block */
 	uint64_t seed;			/* of the orders; recorded */
+	unsigned int s2_factor;		/* second series: m * this (0 = 1) */
+	/*
+	 * Blocks of similar duration: when > 1, round 0 (discarded) measures
+	 * each variant's median sample, and from round 1 a variant's block has
+	 * m * min(max_mult, costliest median / its median) samples, so that a
+	 * cheap variant's block median is not left to a few dozen samples.
+	 * fn's s, s2 and ovh then hold m * max_mult (* s2_factor) samples.
+	 */
+	unsigned int max_mult;
 };
 
 /*
  * One block: switch to variant var, run cfg->warmup untimed operations,
  * then fill s[0..m) with timed samples (and ovh[0..m) with timer-overhead
  * samples when the experiment has them, else leave it; s2[0..m) with a
- * second series taken in the same operations, e.g. cr3's +touch, when
- * rounds_run() was given vars2). Return the samples
+ * second series taken in the same operations, e.g. cr3's +touch or ipi's
+ * handler samples, when rounds_run() was given vars2: up to m * s2_factor
+ * samples; the function sets *n2, preset to m, to how many). Return the samples
  * taken (<= m), or -1 on a hard error (then the run stops).
  */
 typedef long (*rounds_block_fn)(void *ctx, size_t var, uint64_t *s,
-				uint64_t *s2, uint64_t *ovh, size_t m);
+				uint64_t *s2, size_t *n2, uint64_t *ovh, size_t m);
 
 struct rounds_var {			/* per variant, filled by rounds_run() */
 	size_t nblocks;

@@ -48,8 +48,8 @@ static const struct experiment {
 		 { "--rounds", "6", "--block", "100", "--touch", "16" }, true },
 	{ "entry", { "--rounds", "201", "--block", "50" },
 		   { "--rounds", "6", "--block", "100" }, true },
-	{ "ipi", { "--iterations", "2000" },
-		 { "--iterations", "100" }, false },
+	{ "ipi", { "--rounds", "21", "--block", "50" },
+		 { "--rounds", "6", "--block", "20" }, true },
 	{ "race", { "--seconds", "5" },
 		  { "--seconds", "1" }, false },
 };
