@@ -103,8 +103,8 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 	o->touch = 0;
 	o->variants = (1u << XPTILAB_CR3_NR_VARIANTS) - 1;
 	o->fmt = REPORT_TABLE;
+	memset(&o->rc, 0, sizeof(o->rc));
 	o->rc.k = ROUNDS_DEFAULT_K;
-	o->rc.m = 0;
 	o->rc.seed = rounds_seed();
 	o->samples = NULL;
 	bool iters = false;
