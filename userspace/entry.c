@@ -47,7 +47,7 @@
 #define MAX_WARMUP		1000
 #define DEFAULT_BLOCK		500
 /* a cheap variant's block up to this many times longer (rounds.h) */
-#define ENTRY_MAX_MULT		8
+#define ENTRY_MAX_MULT		16
 /* Session samples: give up after this many tries per wanted sample. */
 #define SESSION_TRIES		20
 

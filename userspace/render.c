@@ -495,7 +495,8 @@ static bool guest_icount(const struct results *res, size_t g)
 
 /*
  * Instructions per round trip of r's variant: the median of the same
- * experiment/variant/params in an icount guest (exact), or NAN.
+ * experiment/variant/params in an icount guest with the same PTI setting
+ * (exact), or NAN.
  */
 static double icount_of(const struct results *res, const struct rec *r)
 {
@@ -503,6 +504,8 @@ static double icount_of(const struct results *res, const struct rec *r)
 		const struct rec *k = &res->recs[i];
 
 		if (k->kind == REC_STATS && guest_icount(res, k->guest) &&
+		    machine_bool(&res->guests[k->guest], "pti") ==
+		    machine_bool(&res->guests[r->guest], "pti") &&
 		    !strcmp(k->experiment, r->experiment) &&
 		    !strcmp(k->variant, r->variant) &&
 		    !strcmp(k->params_text, r->params_text))
@@ -526,9 +529,10 @@ static void md_table(FILE *f, const struct results *res, const char *exp)
 	}
 	if (insn)
 		fputs("*instructions per round trip*: the median of the same variant in "
-		      "the icount guest (`vm-run --icount`: the TSC counts retired "
-		      "instructions), exact and repeatable; it measures path length only, "
-		      "with no TLB, cache or microcode cost.\n\n", f);
+		      "an icount guest with the same PTI setting (`vm-run --icount`: the "
+		      "TSC counts retired instructions; `-` where there is none), exact and "
+		      "repeatable; it measures path length only, with no TLB, cache or "
+		      "microcode cost.\n\n", f);
 	fputc('|', f);
 	if (res->combined)
 		fputs(" guest |", f);
