@@ -315,7 +315,7 @@ static int claim2(struct claim *c, const struct results *res)
 		size_t off = strlen(c->reason);
 
 		snprintf(c->reason + off, sizeof(c->reason) - off,
-			 "; path length (icount): the interrupt gate + sti takes at most %+.0f instructions against the trap gate",
+			 "; path length (icount): interrupt gate + sti minus trap gate = %+.0f instructions (the largest over the icount rows)",
 			 insn_max);
 	}
 	return 0;
