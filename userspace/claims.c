@@ -416,6 +416,9 @@ static int claim4(struct claim *c, const struct results *res)
 		if (strcmp(a->experiment, "ipi") || a->kind != REC_STATS ||
 		    strncmp(a->variant, "sync/", 5))
 			continue;
+		/* a node set measured as the count set with its CPUs: once */
+		if (!isnan(jv_num(jv_get(a->obj, "extra"), "same_as_record")))
+			continue;
 		snprintf(fv, sizeof(fv), "flush%s", part);
 		b = find(res, a->guest, "ipi", fv, a->params_text);
 		if (!b)

@@ -62,12 +62,10 @@ static const char *const variant_names[XPTILAB_IPI_NR_VARIANTS] = {
 	[XPTILAB_IPI_INVPCID] = "invpcid",
 };
 
-/* SET_COUNT_NODE: a count set that is also a node's set: one configuration. */
-enum set_kind { SET_LIST, SET_COUNT, SET_NODE, SET_COUNT_NODE };
+enum set_kind { SET_LIST, SET_COUNT, SET_NODE };
 
 static const char *const kind_names[] = {
 	[SET_LIST] = "list", [SET_COUNT] = "count", [SET_NODE] = "node",
-	[SET_COUNT_NODE] = "count+node",
 };
 
 struct ipi_opts {
@@ -99,6 +97,7 @@ struct target_set {
 	int cpus[MAX_CPUS];		/* ascending: the module's handler order */
 	int distance;			/* max over targets, from the initiator's node */
 	int node;			/* SET_NODE: its node; else -1 */
+	int same_as;			/* index of a set with the same CPUs, or -1 */
 };
 
 /* What each report record was measured on (report.c keeps no pointer). */
@@ -539,21 +538,7 @@ static int make_sets(const struct topo *t, const struct ipi_opts *o, int from,
 			(*n)--;
 			continue;
 		}
-		/* the same CPUs as a count set: one configuration, measured once */
-		for (int k = 0; k < *n - 1; k++) {
-			struct target_set *c = &(*sets)[k];
-
-			if (c->kind == SET_COUNT && c->ncpus == s->ncpus &&
-			    !memcmp(c->cpus, s->cpus, s->ncpus * sizeof(int))) {
-				c->kind = SET_COUNT_NODE;
-				c->node = node;
-				(*n)--;
-				s = NULL;
-				break;
-			}
-		}
-		if (s)
-			set_finish(t, from, s);
+		set_finish(t, from, s);
 	}
 	qsort(*sets, *n, sizeof(**sets), set_cmp);
 	return 0;
@@ -640,6 +625,7 @@ struct conf {
 	unsigned int v;
 	struct result *lat, *hnd;
 	unsigned int calls;		/* blocks run; the first is round 0 */
+	int same_as;			/* the conf that measures this one, or -1 */
 	uint64_t *per_target;		/* [target][kept samples] */
 	size_t nper;			/* kept samples per target */
 	unsigned int tsc_khz;
@@ -1035,6 +1021,17 @@ int cmd_ipi(int argc, char **argv)
 	 * each round runs every one once, in a fresh order. A one-round probe
 	 * first: SKIP what the module refuses as unsupported.
 	 */
+	/*
+	 * A count set and a node set with the same CPUs are one configuration:
+	 * measured once (the first), reported under both names.
+	 */
+	for (int i = 0; i < nsets; i++) {
+		sets[i].same_as = -1;
+		for (int k = 0; k < i && sets[i].same_as < 0; k++)
+			if (sets[k].same_as < 0 && sets[k].ncpus == sets[i].ncpus &&
+			    !memcmp(sets[k].cpus, sets[i].cpus, sets[i].ncpus * sizeof(int)))
+				sets[i].same_as = k;
+	}
 	for (int i = 0; i < nsets && !ret; i++)
 		for (unsigned int v = 0; v < XPTILAB_IPI_NR_VARIANTS && !ret; v++) {
 			struct conf *c = &x.confs[nconf];
@@ -1053,6 +1050,18 @@ int cmd_ipi(int argc, char **argv)
 			c->hnd = report_add(&r, rname, "cycles");
 			set_extras(c->hnd, &sets[i], o.rc.m * (o.rc.k - 1));
 			meta[r.n - 2].set = meta[r.n - 1].set = &sets[i];
+			c->same_as = -1;
+			if (sets[i].same_as >= 0) {
+				/* its twin's conf: same variant, earlier set */
+				for (size_t k = 0; k < nconf; k++)
+					if (x.confs[k].set == &sets[sets[i].same_as] &&
+					    x.confs[k].v == v)
+						c->same_as = k;
+			}
+			if (c->same_as >= 0) {
+				nconf++;
+				continue;
+			}
 			err = ipi_ioctl(&x, c, 1, &run);
 			if (err) {
 				ret = ipi_failed(&x, c, err);
@@ -1084,6 +1093,22 @@ int cmd_ipi(int argc, char **argv)
 		uint64_t worst = 0;
 		struct stats ts;
 
+		if (cf->same_as >= 0) {
+			/* measured as its twin: the same blocks, under this set's name */
+			const struct result *tl = &r.results[2 * cf->same_as];
+
+			lat->st = tl->st;
+			lat->rv = tl->rv;
+			hnd->st = tl[1].st;
+			hnd->rv = tl[1].rv;
+			if (tl->skipped) {
+				result_skip(lat, "%s", tl->reason);
+				result_skip(hnd, "%s", tl[1].reason);
+			}
+			result_extra(lat, "same_as_record", 2 * cf->same_as);
+			result_extra(hnd, "same_as_record", 2 * cf->same_as + 1);
+			continue;
+		}
 		if (!active[c])
 			continue;
 		rounds_finish(&rv[c], 0);

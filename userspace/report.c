@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Experiment reports as a table, JSON or CSV (see report.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,21 +92,44 @@ void report_stats_json(struct json *j, const struct stats *s)
 	json_double(j, "stddev", s->stddev);
 }
 
-static void blocks_json(struct json *j, const struct rounds_var *rv)
-{
-	json_array_begin(j, "blocks");
-	for (size_t b = 0; b < rv->nblocks; b++) {
-		const struct block *k = &rv->blocks[b];
+/*
+ * The blocks of every record, after "variants" so that the records stay
+ * flat objects: "blocks": [per record null, or [[round, pos, t, n, median,
+ * p10, p90], ...]] (BLOCK_FIELDS).
+ */
+#define BLOCK_FIELDS	"round", "pos", "t", "n", "median", "p10", "p90"
 
-		json_object_begin(j, NULL);
-		json_u64(j, "round", k->round);
-		json_u64(j, "pos", k->pos);
-		json_double(j, "t", k->t);
-		json_u64(j, "n", k->n);
-		json_u64(j, "median", k->median);
-		json_u64(j, "p10", k->p10);
-		json_u64(j, "p90", k->p90);
-		json_object_end(j);
+static void blocks_json(struct json *j, const struct report *r)
+{
+	static const char *const fields[] = { BLOCK_FIELDS };
+
+	json_array_begin(j, "block_fields");
+	for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
+		json_string(j, NULL, fields[f]);
+	json_array_end(j);
+	json_array_begin(j, "blocks");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+
+		if (!res->rv || res->skipped) {
+			json_null(j, NULL);
+			continue;
+		}
+		json_array_begin(j, NULL);
+		for (size_t b = 0; b < res->rv->nblocks; b++) {
+			const struct block *k = &res->rv->blocks[b];
+
+			json_array_begin(j, NULL);
+			json_u64(j, NULL, k->round);
+			json_u64(j, NULL, k->pos);
+			json_double(j, NULL, round(k->t * 1e6) / 1e6);
+			json_u64(j, NULL, k->n);
+			json_u64(j, NULL, k->median);
+			json_u64(j, NULL, k->p10);
+			json_u64(j, NULL, k->p90);
+			json_array_end(j);
+		}
+		json_array_end(j);
 	}
 	json_array_end(j);
 }
@@ -208,13 +232,13 @@ static void print_json(const struct report *r, FILE *out)
 			json_i64(&j, "global_flushes", res->global_flushes);
 		if (r->hooks.json_record)
 			r->hooks.json_record(&j, r, i, r->hooks.ctx);
-		if (res->rv && !res->skipped)
-			blocks_json(&j, res->rv);
 		for (size_t k = 0; k < res->nextra; k++)
 			json_double(&j, res->extra[k].key, res->extra[k].val);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
+	if (r->has_rounds)
+		blocks_json(&j, r);
 	json_object_end(&j);
 }
 

@@ -402,6 +402,36 @@ static bool stats_form_ok(const struct jv *raw)
 	return true;
 }
 
+/*
+ * A record's blocks, from the experiment's top-level "blocks" (one entry
+ * per variant: null, or rows in the order of "block_fields"), written as
+ * objects into results.json.
+ */
+static void write_blocks(struct json *j, const struct jv *raw, size_t i)
+{
+	const struct jv *all = jv_get(raw, "blocks"), *names = jv_get(raw, "block_fields");
+	const struct jv *rows;
+
+	if (!all || all->type != JV_ARR || i >= all->n || !names || names->type != JV_ARR)
+		return;
+	rows = &all->items[i];
+	if (rows->type != JV_ARR)
+		return;
+	json_array_begin(j, "blocks");
+	for (size_t b = 0; b < rows->n; b++) {
+		const struct jv *row = &rows->items[b];
+
+		if (row->type != JV_ARR)
+			continue;
+		json_object_begin(j, NULL);
+		for (size_t f = 0; f < row->n && f < names->n; f++)
+			if (names->items[f].type == JV_STR)
+				jv_write(j, names->items[f].str, &row->items[f]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 /* One record per variant of a report.c-style output (stats_form_ok()). */
 static int stats_records(struct json *j, const char *exp, const struct jv *raw)
 {
@@ -432,9 +462,8 @@ static int stats_records(struct json *j, const char *exp, const struct jv *raw)
 		copy_or_null(j, v, "global_flushes");
 		write_params(j, v);
 		write_extra(j, v, std_keys, ARRAY_SIZE(std_keys));
-		x = jv_get(v, "blocks");
-		if (!skipped->b && x && x->type == JV_ARR)
-			jv_write(j, "blocks", x);
+		if (!skipped->b)
+			write_blocks(j, raw, i);
 		json_object_end(j);
 		n++;
 	}
