@@ -38,7 +38,27 @@ static double median_sorted(const double *v, size_t n)
  * the null for n pairs; the CI is [W(c), W(M + 1 - c)] of the M sorted
  * Walsh averages (1-based). 0: no such c (the interval is unbounded).
  */
+static size_t wsr_c_compute(size_t n, double alpha2, double z);
+
+/* wsr_c_compute() remembered: a report asks for the same n many times. */
 static size_t wsr_c(size_t n, double alpha2, double z)
+{
+	static struct { size_t n, c; double alpha2; } memo[16];
+	static unsigned int next_slot;
+	size_t c;
+
+	for (size_t i = 0; i < sizeof(memo) / sizeof(memo[0]); i++)
+		if (memo[i].n == n && memo[i].alpha2 == alpha2)
+			return memo[i].c;
+	c = wsr_c_compute(n, alpha2, z);
+	memo[next_slot].n = n;
+	memo[next_slot].alpha2 = alpha2;
+	memo[next_slot].c = c;
+	next_slot = (next_slot + 1) % (sizeof(memo) / sizeof(memo[0]));
+	return c;
+}
+
+static size_t wsr_c_compute(size_t n, double alpha2, double z)
 {
 	size_t s_max = n * (n + 1) / 2, c = 0;
 	double *p, cum = 0;

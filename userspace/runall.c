@@ -44,9 +44,9 @@ static const struct experiment {
 	const char *quick[MAX_ARGS];
 	bool rounds;			/* sampled in rounds: --samples FILE */
 } experiments[] = {
-	{ "cr3", { "--rounds", "201", "--block", "50", "--touch", "16" },
+	{ "cr3", { "--rounds", "401", "--block", "25", "--touch", "16" },
 		 { "--rounds", "6", "--block", "100", "--touch", "16" }, true },
-	{ "entry", { "--rounds", "201", "--block", "50" },
+	{ "entry", { "--rounds", "401", "--block", "25" },
 		   { "--rounds", "6", "--block", "100" }, true },
 	{ "ipi", { "--rounds", "21", "--block", "50" },
 		 { "--rounds", "6", "--block", "20" }, true },
