@@ -68,7 +68,7 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 	case XPTILAB_IOC_RUN_CR3:
 		return xptilab_ioc_run_cr3(uarg);
 	case XPTILAB_IOC_ENTRY_CONFIG:
-		return xptilab_ioc_entry_config(uarg);
+		return xptilab_ioc_entry_config(uarg, file);
 	case XPTILAB_IOC_COUNTERS:
 		return xptilab_ioc_counters(uarg);
 	case XPTILAB_IOC_STORM:
@@ -79,6 +79,8 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 		return xptilab_ioc_session(uarg, file);
 	case XPTILAB_IOC_SESSION_STATS:
 		return xptilab_ioc_session_stats(uarg);
+	case XPTILAB_IOC_NMI_CHECK:
+		return xptilab_ioc_nmi_check(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -97,6 +99,7 @@ static int xptilab_release(struct inode *inode, struct file *file)
 	mutex_lock(&xptilab_run_lock);
 	cpus_read_lock();
 	xptilab_mirror_release(file);
+	xptilab_owner_release(file);
 	cpus_read_unlock();
 	mutex_unlock(&xptilab_run_lock);
 	return 0;

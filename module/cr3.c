@@ -73,13 +73,12 @@ static long cr3_work(void *arg)
 	u64 max_attempts = 2ULL * r->iterations + 1000, attempts = 0;
 	struct xptilab_loop loop = { .probe = (u64)&pcpu->canary };
 	struct xptilab_loop idle;
-	unsigned long cr4 = __read_cr4();
+	/* An entry configuration's clone mode outlives this run. */
+	bool was_global = xptilab_shadow_is_global(cpu);
 	u32 i = 0;
 
 	if (!shadow)
 		return -ENODEV;
-	loop.cr4 = cr4;
-	loop.cr4_nopge = cr4 & ~X86_CR4_PGE;
 	loop.mode = XPTILAB_LOOP_SWITCH;
 	r->cr3_writes = 2;
 	switch (r->variant) {
@@ -97,15 +96,21 @@ static long cr3_work(void *arg)
 		r->global_flushes = 0;
 		break;
 	}
-	idle = loop;
-	idle.mode = 0;
-
 	while (i < r->iterations && attempts < max_attempts) {
 		unsigned long flags;
 		u64 full;
 		int k;
 
 		local_irq_save(flags);
+		/*
+		 * CR4 is written back in every round trip: read it with
+		 * interrupts off, since cond_resched() below may run a task
+		 * that changes it (TSD, PCE).
+		 */
+		loop.cr4 = __read_cr4();
+		loop.cr4_nopge = loop.cr4 & ~X86_CR4_PGE;
+		idle = loop;
+		idle.mode = 0;
 		full = __read_cr3();
 		WRITE_ONCE(pcpu->full_cr3, full);
 		loop.full_cr3 = full;
@@ -142,7 +147,7 @@ static long cr3_work(void *arg)
 		cond_resched();
 	}
 	r->n = i;
-	set_clones(cpu, xptilab_clone_global);
+	set_clones(cpu, was_global);
 	return 0;
 }
 

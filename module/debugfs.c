@@ -8,6 +8,8 @@
  *               IDT's address, and whether it is installed
  *   events      per CPU and vector: entries taken on the shadow root
  *   pages       pages the module holds right now
+ *   mirror_drops mirrored top-level entries dropped because Linux cleared
+ *               them before freeing their tables
  */
 #include <linux/cpu.h>
 #include <linux/debugfs.h>
@@ -33,6 +35,8 @@ static const struct {
 	{ "la57", XPTILAB_FEAT_LA57 },
 	{ "hypervisor", XPTILAB_FEAT_HYPERVISOR },
 	{ "ia32_emulation", XPTILAB_FEAT_IA32_EMU },
+	{ "pcid_in_use", XPTILAB_FEAT_PCIDE },
+	{ "pcid_cpuid", XPTILAB_FEAT_PCID_CPUID },
 };
 
 static int xptilab_info_show(struct seq_file *m, void *v)
@@ -147,6 +151,13 @@ static int xptilab_pages_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(xptilab_pages);
 
+static int xptilab_mirror_drops_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%ld\n", xptilab_mirror_drops());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xptilab_mirror_drops);
+
 void xptilab_debugfs_init(void)
 {
 	unsigned int cpu;
@@ -162,6 +173,8 @@ void xptilab_debugfs_init(void)
 			    &xptilab_events_fops);
 	debugfs_create_file("pages", 0400, xptilab_dir, NULL,
 			    &xptilab_pages_fops);
+	debugfs_create_file("mirror_drops", 0400, xptilab_dir, NULL,
+			    &xptilab_mirror_drops_fops);
 	for_each_possible_cpu(cpu) {
 		struct dentry *d;
 

@@ -17,7 +17,13 @@
  *
  * So: no rel32 call or jump out of the section (no return or retpoline
  * thunks: a plain "ret; int3"), no stack use while a shadow root may be in
- * CR3, no memory the shadow root lacks. objtool is told to skip this file
+ * CR3, no memory the shadow root lacks.
+ *
+ * Transfers into Linux's handlers are "lfence; jmp *mem", never "ret":
+ * they run before Linux's own entry mitigations (UNTRAIN_RET, IBRS), so a
+ * return prediction user mode trained must not be consumed here (Retbleed,
+ * SRSO, ITS); the lfence keeps the indirect jump from being steered before
+ * its target is loaded (docs/design.md, "Hardware hazards"). objtool is told to skip this file
  * in Kbuild: it is entry code in the IDT sense, never run at the address
  * objtool would validate for the paths it cares about.
  */
@@ -28,6 +34,9 @@
 #include <asm/segment.h>
 #include <asm/trapnr.h>
 #include "layout.h"
+
+/* A field of the global page (layout.h), RIP-relative from the alias. */
+#define GLOBAL(off)	xptilab_entry_start + XPTILAB_AREA_GLOBAL + (off)
 
 	.section .xptilab.entry.text, "ax"
 	.balign PAGE_SIZE
@@ -43,6 +52,51 @@ xptilab_entry_start:
 	.rept 256
 	.balign XPTILAB_STUB_SIZE
 	endbr64
+	pushq	$vector
+	jmp	xptilab_stub_common
+	vector = vector + 1
+	.endr
+
+/*
+ * Stubs for the vectors Linux delivers on an IST stack (NMI, #DB, #MC, #DF),
+ * XPTILAB_IST_STUB_SIZE bytes apart. Below the hardware frame of an IST
+ * stack Linux keeps state that a nested event must find intact: for NMI,
+ * the "NMI executing" word and the saved iret frames of first_nmi and
+ * repeat_nmi (entry_64.S). So the usual path writes only the one word
+ * Linux's NMI entry overwrites first (its "pushq %rdx"), borrows %rcx
+ * through a per-CPU, per-vector slot of the data page, and leaves for
+ * Linux's handler with every register and every other stack word as the
+ * CPU left them.
+ *
+ * Only with this CPU's shadow root in CR3 does it take the common path
+ * below: then the CPU is in code xptilab owns (the cr3 round trip, a
+ * trampoline, a session), Linux is not inside its own handler for this
+ * vector on this CPU, and the stack below the frame is free.
+ */
+	.balign PAGE_SIZE
+	.globl xptilab_ist_stubs
+xptilab_ist_stubs:
+	vector = 0
+	.rept 32
+	.balign XPTILAB_IST_STUB_SIZE
+	endbr64
+	pushq	%rax
+	movl	$__CPUNODE_SEG, %eax
+	lsl	%eax, %eax
+	andl	$VDSO_CPUNODE_MASK, %eax
+	shll	$PAGE_SHIFT, %eax
+	addq	GLOBAL(XPTILAB_GLOBAL_PCPU_BASE)(%rip), %rax
+	movq	%rcx, XPTILAB_PCPU_IST_RCX + 8 * vector(%rax)
+	movq	%cr3, %rcx
+	andq	$PAGE_MASK, %rcx
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(%rax), %rcx
+	movq	XPTILAB_PCPU_IST_RCX + 8 * vector(%rax), %rcx
+	je	1f
+	popq	%rax
+	lfence
+	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * vector)(%rip)
+	int3
+1:	popq	%rax
 	pushq	$vector
 	jmp	xptilab_stub_common
 	vector = vector + 1
@@ -95,9 +149,32 @@ xptilab_entry_start:
 	movq	\dst, XPTILAB_PCPU_FULL_CR3(\p)
 .endm
 
+/*
+ * Continue into Linux's handler, whose address is in the word on top of
+ * the stack, with the stack exactly as the CPU built it: drop the word
+ * first, then jump through it (nothing can overwrite it in between: IF is
+ * clear and NMI, #MC and #DB use IST stacks).
+ */
+.macro FORWARD
+	leaq	8(%rsp), %rsp
+	lfence
+	jmp	*-8(%rsp)
+	int3
+.endm
+
+/*
+ * The error code is the word on top of the stack, where the CPU would have
+ * pushed it for a #GP: continue into Linux's #GP handler.
+ */
+.macro GP_FORWARD
+	lfence
+	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * X86_TRAP_GP)(%rip)
+	int3
+.endm
+
 /* \reg = Linux's own handler for the vector in \vec. */
 .macro ORIG_HANDLER vec, reg
-	leaq	xptilab_entry_start + XPTILAB_AREA_GLOBAL(%rip), \reg
+	leaq	GLOBAL(0)(%rip), \reg
 	movq	XPTILAB_GLOBAL_ORIG(\reg, \vec, 8), \reg
 .endm
 
@@ -228,8 +305,14 @@ xptilab_stub_common:
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
-	ret
-	int3
+	/*
+	 * The word below the handler slot held the interrupted %rax; on the
+	 * NMI stack that is Linux's "NMI executing" word, which is 0 whenever
+	 * no NMI is being handled: leave it so, or an NMI that interrupted
+	 * code with %eax == 1 would be taken as nested and dropped.
+	 */
+	movq	$0, -8(%rsp)
+	FORWARD
 
 /*
  * The test-vector trampolines: DPL 3 gates that user mode reaches with
@@ -257,7 +340,25 @@ xptilab_stub_common:
  * or 1 for an entry from a session; when an interrupt is replayed it holds
  * Linux's handler address. %rsi = this CPU's data page, %r8 = mode.
  */
-.macro TRAMP_PROLOGUE
+/*
+ * Only the task that configured the test vectors (its user root in
+ * XPTILAB_PCPU_TOWNER) or a session of it (on the shadow root) is served;
+ * clobbers %rax. Any other task gets what "int $N" on a vector without a
+ * DPL-3 gate gives: #GP with the IDT vector as error code, RIP on the int
+ * instruction (taken as the 2-byte "int imm8"), delivered to Linux's #GP
+ * handler with the stack as the CPU builds it (see .Lnot_owner).
+ */
+.macro OWNER_CHECK p, not_owner
+	movq	%cr3, %rax
+	andq	$PAGE_MASK, %rax
+	cmpq	XPTILAB_PCPU_SHADOW_CR3(\p), %rax
+	je	.Lowner\@
+	cmpq	XPTILAB_PCPU_TOWNER(\p), %rax
+	jne	\not_owner
+.Lowner\@:
+.endm
+
+.macro TRAMP_PROLOGUE not_owner
 	endbr64
 	testb	$3, 8(%rsp)		/* from kernel mode: do nothing */
 	jz	.Ltramp_kernel
@@ -268,6 +369,7 @@ xptilab_stub_common:
 	pushq	%rsi
 	pushq	%r8
 	PCPU_PAGE %rsi
+	OWNER_CHECK %rsi, \not_owner
 	incq	XPTILAB_PCPU_ENTRIES(%rsi)
 	movq	XPTILAB_PCPU_TMODE(%rsi), %r8
 	testq	$XPTILAB_TRAMP_SWITCH, %r8
@@ -312,7 +414,7 @@ xptilab_tramp_start:
 
 	.globl xptilab_tramp_gate
 xptilab_tramp_gate:
-	TRAMP_PROLOGUE
+	TRAMP_PROLOGUE .Lnot_owner_gate
 	SWITCH_CR3 XPTILAB_TRAMP_FLUSH_ENTRY	/* entry switch, IF=0 */
 	sti				/* the sti moved after the switch */
 	nop
@@ -321,7 +423,7 @@ xptilab_tramp_gate:
 
 	.globl xptilab_tramp_trap
 xptilab_tramp_trap:
-	TRAMP_PROLOGUE
+	TRAMP_PROLOGUE .Lnot_owner_trap
 	movq	XPTILAB_PCPU_TWINDOW(%rsi), %rax
 1:	testq	%rax, %rax		/* the window: IF=1 on the shadow root */
 	jz	2f
@@ -384,6 +486,32 @@ xptilab_tramp_trap:
 	iretq
 	int3
 
+	/*
+	 * Not the owner: #GP as without xptilab. An interrupt the trap gate
+	 * deferred before the check (IF=1 there) is delivered first, with RIP
+	 * on the int instruction so that it faults when the task resumes; it
+	 * was no owner's entry, so it is not counted as deferred either.
+	 */
+.Lnot_owner_gate:
+	movq	GLOBAL(XPTILAB_GLOBAL_GP_GATE)(%rip), %rax
+	jmp	.Lnot_owner
+.Lnot_owner_trap:
+	movq	GLOBAL(XPTILAB_GLOBAL_GP_TRAP)(%rip), %rax
+.Lnot_owner:
+	cli
+	subq	$2, 48(%rsp)
+	cmpq	$0, XPTILAB_PCPU_PENDING(%rsi)
+	je	1f
+	decq	XPTILAB_PCPU_DEFERRED(%rsi)
+	jmp	.Ltramp_replay
+1:	movq	%rax, 40(%rsp)		/* the error code, in the slot */
+	popq	%r8
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	GP_FORWARD
+
 	/* Deliver the deferred interrupt as if it came from user mode now. */
 .Ltramp_replay:
 	movq	XPTILAB_PCPU_PENDING(%rsi), %rcx
@@ -396,15 +524,15 @@ xptilab_tramp_trap:
 	popq	%rdx
 	popq	%rcx
 	popq	%rax
-	ret
-	int3
+	FORWARD
 
 /*
  * The session vector: "int $N" from a task that armed a session on this
  * CPU moves it onto the shadow root, as a PV guest runs on Xen's root_pgt.
  * Returns in %rax this CPU's count of session exits (every other register
  * is preserved), or -1 when the CPU is not armed for this task's page
- * tables. From inside a session it changes nothing and returns the count.
+ * tables or the task has an LDT (LDTR, CS or SS: see docs/design.md).
+ * From inside a session it changes nothing and returns the count.
  *
  * On the way in: syscall must not reach Linux's entry code on a shadow
  * root, so EFER.SCE is cleared (syscall raises #UD) and so is SYSENTER_CS
@@ -427,6 +555,15 @@ xptilab_tramp_session:
 	pushq	%rdi
 	pushq	%r8
 	PCPU_PAGE %r8
+	OWNER_CHECK %r8, .Lsession_not_owner
+	/* No session with an LDT: iretq on the shadow root cannot read it. */
+	testb	$SEGMENT_TI_MASK, 48(%rsp)	/* CS */
+	jnz	.Lsession_refuse
+	testb	$SEGMENT_TI_MASK, 72(%rsp)	/* SS */
+	jnz	.Lsession_refuse
+	sldt	%ax
+	testw	%ax, %ax
+	jnz	.Lsession_refuse
 	movq	%cr3, %rax
 	movq	%rax, %rdx
 	andq	$PAGE_MASK, %rdx
@@ -479,6 +616,16 @@ xptilab_tramp_session:
 	popq	%rcx
 	iretq
 	int3
+
+.Lsession_not_owner:			/* IF=0 throughout: nothing deferred */
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	subq	$2, (%rsp)
+	pushq	GLOBAL(XPTILAB_GLOBAL_GP_SESSION)(%rip)
+	GP_FORWARD
 
 .Ltramp_kernel:
 	iretq

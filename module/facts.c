@@ -80,6 +80,11 @@ static u64 xptilab_features(void)
 		f |= XPTILAB_FEAT_HYPERVISOR;
 	if (IS_ENABLED(CONFIG_IA32_EMULATION))
 		f |= XPTILAB_FEAT_IA32_EMU;
+	f |= XPTILAB_FEAT_PCID_KNOWN;
+	if (cr4 & X86_CR4_PCIDE)
+		f |= XPTILAB_FEAT_PCIDE;
+	if (cpuid_ecx(1) & BIT(X86_FEATURE_PCID & 31))	/* raw, not nopcid */
+		f |= XPTILAB_FEAT_PCID_CPUID;
 	return f;
 }
 

@@ -27,6 +27,9 @@
 #include "layout.h"
 #include "xptilab.h"
 
+/* Bit 1 of an exception error code: the selector indexes the IDT. */
+#define XPTILAB_GP_ERR_IDT	2
+
 static struct xptilab_global *global_page;
 static struct xptilab_pcpu *pcpu_pages[XPTILAB_MAX_CPUS];
 static gate_desc *idt_pages[XPTILAB_MAX_CPUS];
@@ -50,8 +53,16 @@ static unsigned long xptilab_pfn(const void *p)
 	return PHYS_PFN(__pa(p));
 }
 
-static unsigned long stub_addr(unsigned int vector)
+/*
+ * The stub for a vector: Linux's IST vectors (NMI, #DB, #MC, #DF) get one
+ * that leaves the IST stack below the hardware frame alone (entry.S).
+ */
+static unsigned long stub_addr(unsigned int vector, bool ist)
 {
+	if (ist && vector < XPTILAB_IST_VECTORS)
+		return xptilab_area_addr(XPTILAB_AREA_TEXT +
+					 (xptilab_ist_stubs - xptilab_entry_start) +
+					 vector * XPTILAB_IST_STUB_SIZE);
 	return xptilab_area_addr(XPTILAB_AREA_TEXT + vector * XPTILAB_STUB_SIZE);
 }
 
@@ -141,7 +152,7 @@ static int build_idts(void)
 		global_page->orig[v] = gate_offset(&linux_idt[v]);
 		/* Linux's 64-bit gates are all interrupt gates; ours too. */
 		tmpl[v].bits.type = GATE_INTERRUPT;
-		gate_set_offset(&tmpl[v], stub_addr(v));
+		gate_set_offset(&tmpl[v], stub_addr(v, tmpl[v].bits.ist));
 	}
 	if (xptilab_vector_gate == xptilab_vector_trap ||
 	    xptilab_vector_gate == xptilab_vector_session ||
@@ -151,6 +162,11 @@ static int build_idts(void)
 		       xptilab_vector_session);
 		return -EINVAL;
 	}
+	/* What "int $N" pushes on a #GP when the gate is not for user mode. */
+	global_page->gp_gate = (xptilab_vector_gate << 3) | XPTILAB_GP_ERR_IDT;
+	global_page->gp_trap = (xptilab_vector_trap << 3) | XPTILAB_GP_ERR_IDT;
+	global_page->gp_session = (xptilab_vector_session << 3) |
+				  XPTILAB_GP_ERR_IDT;
 	if (set_test_gate(tmpl, linux_idt, xptilab_vector_gate, GATE_INTERRUPT,
 			  (const char *)tramp_addr(xptilab_tramp_gate),
 			  "vector_gate") ||
@@ -251,6 +267,7 @@ int xptilab_idt_init(void)
 	global_page = xptilab_zalloc_page(NUMA_NO_NODE);
 	if (!global_page)
 		return -ENOMEM;
+	global_page->pcpu_base = xptilab_area_addr(XPTILAB_AREA_PCPU);
 	for_each_possible_cpu(cpu) {
 		pcpu_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
 		idt_pages[cpu] = xptilab_zalloc_page(cpu_to_node(cpu));
@@ -286,8 +303,11 @@ int xptilab_idt_init(void)
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "xptilab:online",
 				xptilab_cpu_online, xptilab_cpu_offline);
 	if (ret < 0) {
+		/*
+		 * The pages are mapped in the area now: the caller unmaps and
+		 * flushes it before xptilab_idt_free() frees them.
+		 */
 		pr_err("cannot install the private IDTs: %d\n", ret);
-		free_pages_all();
 		return ret;
 	}
 	hp_state = ret;

@@ -29,9 +29,12 @@
 
 /* Stubs: one per vector, 16 bytes apart, at the start of the text. */
 #define XPTILAB_STUB_SIZE	16
+/* IST-safe stubs for vectors 0-31, on the next page (entry.S). */
+#define XPTILAB_IST_STUB_SIZE	128
+#define XPTILAB_IST_VECTORS	32
 
 /* struct xptilab_pcpu (one page per CPU) field offsets */
-#define XPTILAB_PCPU_SHADOW_CR3	0	/* this CPU's shadow root (physical) */
+#define XPTILAB_PCPU_SHADOW_CR3	0	/* shadow root as CR3 (__sme_pa, no PCID) */
 #define XPTILAB_PCPU_FULL_CR3	8	/* CR3 to restore when found on shadow */
 #define XPTILAB_PCPU_EVENTS	16	/* entries taken while on the shadow root */
 #define XPTILAB_PCPU_CANARY	24	/* read on the shadow root by the cr3 loop */
@@ -45,7 +48,7 @@
 #define XPTILAB_PCPU_ENTRIES	88	/* test-vector entries from user mode */
 #define XPTILAB_PCPU_IN_SESSION	96	/* 1 while a task runs on the shadow root */
 #define XPTILAB_PCPU_SESS_TASK_CR3 104	/* the session task's own CR3 */
-#define XPTILAB_PCPU_SESS_PGD	112	/* armed: phys. of the task's user pgd */
+#define XPTILAB_PCPU_SESS_PGD	112	/* armed: task user pgd as CR3 (__sme_pa) */
 #define XPTILAB_PCPU_SESS_TSC	120	/* TSC at session entry */
 #define XPTILAB_PCPU_VEC_COUNT	128	/* u32[256]: shadow-root entries by vector */
 #define XPTILAB_PCPU_RACE_VEC	1152	/* u32[256]: race hits by vector */
@@ -59,6 +62,10 @@
 #define XPTILAB_PCPU_SHADOW_VA	2232	/* kernel VA of this CPU's shadow root */
 #define XPTILAB_PCPU_SESS_VEC	2240	/* u32[256]: session exits by vector */
 #define XPTILAB_PCPU_SESS_HIST	3264	/* u32[64]: durations, log2 buckets */
+#define XPTILAB_PCPU_IPI_HANDLED 3520	/* u64[8], C only: IPI handlers run */
+#define XPTILAB_PCPU_IST_RCX	3584	/* u64[32]: %rcx while an IST stub runs */
+/* user root (CR3 page) of the task the test vectors serve; 0: none */
+#define XPTILAB_PCPU_TOWNER	3840
 
 /* Trampoline modes (struct xptilab_pcpu.tmode) */
 #define XPTILAB_TRAMP_SWITCH	1	/* shadow -> full ... full -> shadow */
@@ -67,6 +74,10 @@
 
 /* struct xptilab_global field offsets */
 #define XPTILAB_GLOBAL_ORIG	0	/* u64[256]: Linux's handler per vector */
+#define XPTILAB_GLOBAL_PCPU_BASE 2048	/* area address of CPU 0's data page */
+#define XPTILAB_GLOBAL_GP_GATE	2056	/* #GP error code of "int $vector_gate" */
+#define XPTILAB_GLOBAL_GP_TRAP	2064	/* ... of vector_trap */
+#define XPTILAB_GLOBAL_GP_SESSION 2072	/* ... of vector_session */
 
 /* Flags of struct xptilab_loop.mode for the cr3 round trip. */
 #define XPTILAB_LOOP_FLUSH_IN	1	/* toggle CR4.PGE around full -> shadow */
@@ -114,10 +125,16 @@ struct xptilab_pcpu {
 	u32 sess_vec[256];
 	u32 sess_hist[64];
 	u64 ipi_handled[8];	/* C only: IPI handlers run, by variant */
+	u64 ist_rcx[XPTILAB_IST_VECTORS];
+	u64 towner;
 };
 
 struct xptilab_global {
 	u64 orig[256];
+	u64 pcpu_base;
+	u64 gp_gate;
+	u64 gp_trap;
+	u64 gp_session;
 };
 
 struct xptilab_loop {
@@ -129,42 +146,68 @@ struct xptilab_loop {
 	u64 probe;
 };
 
+#define XPTILAB_OFF(type, field, off)					\
+	BUILD_BUG_ON(offsetof(struct type, field) != (off))
+
+/* Every offset the assembly uses, and the sizes the area relies on. */
 #define XPTILAB_LAYOUT_CHECKS()						\
 	do {								\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, shadow_cr3) !=	\
-			     XPTILAB_PCPU_SHADOW_CR3);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, full_cr3) !=	\
-			     XPTILAB_PCPU_FULL_CR3);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, events) !=	\
-			     XPTILAB_PCPU_EVENTS);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, canary) !=	\
-			     XPTILAB_PCPU_CANARY);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, vec_count) !=	\
-			     XPTILAB_PCPU_VEC_COUNT);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, race_vec) !=	\
-			     XPTILAB_PCPU_RACE_VEC);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, tmode) !=	\
-			     XPTILAB_PCPU_TMODE);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, entries) !=	\
-			     XPTILAB_PCPU_ENTRIES);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, pending) !=	\
-			     XPTILAB_PCPU_PENDING);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, sess_tsc) !=	\
-			     XPTILAB_PCPU_SESS_TSC);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, saved_efer) != \
-			     XPTILAB_PCPU_SAVED_EFER);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, shadow_va) !=	\
-			     XPTILAB_PCPU_SHADOW_VA);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, sess_vec) !=	\
-			     XPTILAB_PCPU_SESS_VEC);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_pcpu, sess_hist) !=	\
-			     XPTILAB_PCPU_SESS_HIST);			\
+		XPTILAB_OFF(xptilab_pcpu, shadow_cr3, XPTILAB_PCPU_SHADOW_CR3); \
+		XPTILAB_OFF(xptilab_pcpu, full_cr3, XPTILAB_PCPU_FULL_CR3); \
+		XPTILAB_OFF(xptilab_pcpu, events, XPTILAB_PCPU_EVENTS);	\
+		XPTILAB_OFF(xptilab_pcpu, canary, XPTILAB_PCPU_CANARY);	\
+		XPTILAB_OFF(xptilab_pcpu, tmode, XPTILAB_PCPU_TMODE);	\
+		XPTILAB_OFF(xptilab_pcpu, twindow, XPTILAB_PCPU_TWINDOW); \
+		XPTILAB_OFF(xptilab_pcpu, kcr3_clear, XPTILAB_PCPU_KCR3_CLEAR); \
+		XPTILAB_OFF(xptilab_pcpu, kcr3_set, XPTILAB_PCPU_KCR3_SET); \
+		XPTILAB_OFF(xptilab_pcpu, pending, XPTILAB_PCPU_PENDING); \
+		XPTILAB_OFF(xptilab_pcpu, race_hits, XPTILAB_PCPU_RACE_HITS); \
+		XPTILAB_OFF(xptilab_pcpu, deferred, XPTILAB_PCPU_DEFERRED); \
+		XPTILAB_OFF(xptilab_pcpu, entries, XPTILAB_PCPU_ENTRIES); \
+		XPTILAB_OFF(xptilab_pcpu, in_session, XPTILAB_PCPU_IN_SESSION); \
+		XPTILAB_OFF(xptilab_pcpu, sess_task_cr3,			\
+			    XPTILAB_PCPU_SESS_TASK_CR3);			\
+		XPTILAB_OFF(xptilab_pcpu, sess_pgd, XPTILAB_PCPU_SESS_PGD); \
+		XPTILAB_OFF(xptilab_pcpu, sess_tsc, XPTILAB_PCPU_SESS_TSC); \
+		XPTILAB_OFF(xptilab_pcpu, vec_count, XPTILAB_PCPU_VEC_COUNT); \
+		XPTILAB_OFF(xptilab_pcpu, race_vec, XPTILAB_PCPU_RACE_VEC); \
+		XPTILAB_OFF(xptilab_pcpu, saved_efer, XPTILAB_PCPU_SAVED_EFER); \
+		XPTILAB_OFF(xptilab_pcpu, saved_syscs,			\
+			    XPTILAB_PCPU_SAVED_SYSCS);			\
+		XPTILAB_OFF(xptilab_pcpu, sess_enters,			\
+			    XPTILAB_PCPU_SESS_ENTERS);			\
+		XPTILAB_OFF(xptilab_pcpu, sess_exits, XPTILAB_PCPU_SESS_EXITS); \
+		XPTILAB_OFF(xptilab_pcpu, sess_ticks, XPTILAB_PCPU_SESS_TICKS); \
+		XPTILAB_OFF(xptilab_pcpu, sess_refused,			\
+			    XPTILAB_PCPU_SESS_REFUSED);			\
+		XPTILAB_OFF(xptilab_pcpu, sess_pgd_va,			\
+			    XPTILAB_PCPU_SESS_PGD_VA);			\
+		XPTILAB_OFF(xptilab_pcpu, shadow_va, XPTILAB_PCPU_SHADOW_VA); \
+		XPTILAB_OFF(xptilab_pcpu, sess_vec, XPTILAB_PCPU_SESS_VEC); \
+		XPTILAB_OFF(xptilab_pcpu, sess_hist, XPTILAB_PCPU_SESS_HIST); \
+		XPTILAB_OFF(xptilab_pcpu, ipi_handled,			\
+			    XPTILAB_PCPU_IPI_HANDLED);			\
+		XPTILAB_OFF(xptilab_pcpu, ist_rcx, XPTILAB_PCPU_IST_RCX); \
+		XPTILAB_OFF(xptilab_pcpu, towner, XPTILAB_PCPU_TOWNER);	\
 		BUILD_BUG_ON(sizeof(struct xptilab_pcpu) > PAGE_SIZE);	\
-		BUILD_BUG_ON(offsetof(struct xptilab_loop, probe) !=	\
-			     XPTILAB_LOOP_PROBE);			\
-		BUILD_BUG_ON(offsetof(struct xptilab_loop, mode) !=	\
-			     XPTILAB_LOOP_MODE);			\
+		XPTILAB_OFF(xptilab_global, orig, XPTILAB_GLOBAL_ORIG);	\
+		XPTILAB_OFF(xptilab_global, pcpu_base,			\
+			    XPTILAB_GLOBAL_PCPU_BASE);			\
+		XPTILAB_OFF(xptilab_global, gp_gate, XPTILAB_GLOBAL_GP_GATE); \
+		XPTILAB_OFF(xptilab_global, gp_trap, XPTILAB_GLOBAL_GP_TRAP); \
+		XPTILAB_OFF(xptilab_global, gp_session,			\
+			    XPTILAB_GLOBAL_GP_SESSION);			\
+		BUILD_BUG_ON(sizeof(struct xptilab_global) > PAGE_SIZE); \
+		XPTILAB_OFF(xptilab_loop, shadow_cr3, XPTILAB_LOOP_SHADOW); \
+		XPTILAB_OFF(xptilab_loop, full_cr3, XPTILAB_LOOP_FULL);	\
+		XPTILAB_OFF(xptilab_loop, cr4_nopge, XPTILAB_LOOP_CR4_NOPGE); \
+		XPTILAB_OFF(xptilab_loop, cr4, XPTILAB_LOOP_CR4);	\
+		XPTILAB_OFF(xptilab_loop, mode, XPTILAB_LOOP_MODE);	\
+		XPTILAB_OFF(xptilab_loop, probe, XPTILAB_LOOP_PROBE);	\
 		BUILD_BUG_ON(PTRS_PER_PGD != 2 * XPTILAB_USER_PGDS);	\
+		BUILD_BUG_ON(256 * XPTILAB_STUB_SIZE != PAGE_SIZE);	\
+		BUILD_BUG_ON(XPTILAB_IST_VECTORS * XPTILAB_IST_STUB_SIZE !=	\
+			     PAGE_SIZE);				\
 		BUILD_BUG_ON(XPTILAB_AREA_PCPU +				\
 			     XPTILAB_MAX_CPUS * PAGE_SIZE > XPTILAB_AREA_IDT); \
 		BUILD_BUG_ON(XPTILAB_AREA_IDT +				\

@@ -48,9 +48,12 @@ static int __init xptilab_init(void)
 	ret = xptilab_platform_check();
 	if (ret)
 		return ret;
-	ret = xptilab_area_init();
+	ret = xptilab_kvm_init();
 	if (ret)
 		return ret;
+	ret = xptilab_area_init();
+	if (ret)
+		goto fail_kvm;
 	ret = xptilab_idt_init();
 	if (ret)
 		goto fail_area;
@@ -72,6 +75,8 @@ fail_debugfs:
 fail_area:
 	xptilab_area_exit();
 	xptilab_idt_free();
+fail_kvm:
+	xptilab_kvm_exit();
 	return ret;
 }
 
@@ -86,9 +91,13 @@ static void __exit xptilab_exit(void)
 	xptilab_mirror_clear();
 	cpus_read_unlock();
 	mutex_unlock(&xptilab_run_lock);
+	xptilab_kvm_check_idts();
 	xptilab_idt_exit();
-	xptilab_area_exit();
-	xptilab_idt_free();
+	if (xptilab_kvm_idts_released()) {
+		xptilab_area_exit();
+		xptilab_idt_free();
+	}
+	xptilab_kvm_exit();
 	left = atomic_long_read(&xptilab_pages);
 	if (left)
 		pr_err("unloaded with %ld pages still allocated\n", left);

@@ -20,6 +20,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mem_encrypt.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
@@ -32,6 +33,7 @@
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
 
+#include "compat.h"
 #include "layout.h"
 #include "xptilab.h"
 
@@ -250,7 +252,7 @@ int xptilab_shadow_build(unsigned int cpu)
 	if (ret)
 		goto fail;
 	WRITE_ONCE(pcpu->shadow_va, (u64)sh->pgd);
-	WRITE_ONCE(pcpu->shadow_cr3, __pa(sh->pgd));
+	WRITE_ONCE(pcpu->shadow_cr3, __sme_pa(sh->pgd));
 	spin_lock(&shadows_lock);
 	shadows[cpu] = sh;
 	spin_unlock(&shadows_lock);
@@ -277,7 +279,7 @@ void xptilab_shadow_free(unsigned int cpu)
 
 u64 xptilab_shadow_cr3(unsigned int cpu)
 {
-	return shadows[cpu] ? __pa(shadows[cpu]->pgd) : 0;
+	return shadows[cpu] ? __sme_pa(shadows[cpu]->pgd) : 0;
 }
 
 /*
@@ -312,48 +314,8 @@ static struct mm_struct *mirror_mm;	/* referenced with mmget() */
 static pid_t mirror_pid;
 static const void *mirror_owner;
 static struct mmu_notifier mirror_mn;
-
-/*
- * The mm reference keeps the task's pgd, not the tables its top-level
- * entries point to: munmap() and mremap() may free those. Before they can,
- * Linux reports the range as MMU_NOTIFY_UNMAP; clear the mirrored
- * top-level entries that cover it in every shadow root, so that no shadow
- * root ever points at a freed table. The mirror is then incomplete (the
- * audit calls it stale) until the next sync; a session copies the current
- * entries on entry anyway, and a CPU in a session gets Linux's own TLB
- * shootdown for the unmap, which ends the session.
- */
-static int mirror_invalidate(struct mmu_notifier *mn,
-			     const struct mmu_notifier_range *range)
-{
-	unsigned long first, last, i;
-	unsigned int cpu;
-
-	if (range->event != MMU_NOTIFY_UNMAP || range->end <= range->start)
-		return 0;
-	first = pgd_index(range->start);
-	last = pgd_index(range->end - 1);
-	if (range->start >= TASK_SIZE_MAX || first >= XPTILAB_USER_PGDS)
-		return 0;
-	if (last >= XPTILAB_USER_PGDS || range->end > TASK_SIZE_MAX)
-		last = XPTILAB_USER_PGDS - 1;
-	spin_lock(&shadows_lock);
-	for_each_possible_cpu(cpu) {
-		struct xptilab_shadow *sh = cpu < XPTILAB_MAX_CPUS ?
-					    shadows[cpu] : NULL;
-
-		if (!sh)
-			continue;
-		for (i = first; i <= last; i++)
-			WRITE_ONCE(sh->pgd[i], __pgd(0));
-	}
-	spin_unlock(&shadows_lock);
-	return 0;
-}
-
-static const struct mmu_notifier_ops mirror_mn_ops = {
-	.invalidate_range_start = mirror_invalidate,
-};
+/* Mirrored entries dropped because Linux freed what they pointed to. */
+static atomic_long_t mirror_drops = ATOMIC_LONG_INIT(0);
 
 /* The task's top-level table as user mode sees it (PTI: the user copy). */
 static pgd_t *user_pgd(struct mm_struct *mm)
@@ -362,6 +324,91 @@ static pgd_t *user_pgd(struct mm_struct *mm)
 		return kernel_to_user_pgdp(mm->pgd);
 	return mm->pgd;
 }
+
+/* What CR3 holds (PCID bits aside) while mm runs in user mode. */
+u64 xptilab_user_root(struct mm_struct *mm)
+{
+	return __sme_pa(user_pgd(mm));
+}
+
+/*
+ * Clear, in every shadow root, the mirrored entries first..last that no
+ * longer match the source. Returns true when any was cleared.
+ */
+static bool mirror_drop_gone(pgd_t *src, unsigned long first,
+			     unsigned long last)
+{
+	bool dropped = false;
+	unsigned long i;
+	unsigned int cpu;
+
+	spin_lock(&shadows_lock);
+	for_each_possible_cpu(cpu) {
+		struct xptilab_shadow *sh = cpu < XPTILAB_MAX_CPUS ?
+					    shadows[cpu] : NULL;
+
+		if (!sh)
+			continue;
+		for (i = first; i <= last; i++) {
+			pgdval_t v = pgd_val(READ_ONCE(sh->pgd[i]));
+
+			if (v && v != pgd_val(READ_ONCE(src[i]))) {
+				WRITE_ONCE(sh->pgd[i], __pgd(0));
+				dropped = true;
+			}
+		}
+	}
+	spin_unlock(&shadows_lock);
+	return dropped;
+}
+
+static void mirror_quiesce(void *unused)
+{
+}
+
+/*
+ * The mm reference keeps the task's pgd, not the tables its top-level
+ * entries point to: munmap() and mremap() may free those. Linux clears
+ * the top-level entry first, then flushes the TLB, and only then frees the
+ * tables (mmu_gather: tlb_table_invalidate() before the free); this op
+ * runs in that flush. Drop every mirrored entry that no longer matches
+ * the task's. A copier (the sync IPI handler, a session entry) runs with
+ * interrupts off and may have read the old entry before Linux cleared it
+ * and write it back after the first drop: once every CPU has taken an IPI
+ * it has finished, and the second drop is final. The IPI also ends every
+ * session (an interrupt on a shadow root does), so no CPU still walks a
+ * shadow root that held the old entry. Not sleeping: this may run under
+ * the page-table lock.
+ */
+static void mirror_tlb_invalidate(struct mmu_notifier *mn,
+				  struct mm_struct *mm, unsigned long start,
+				  unsigned long end)
+{
+	unsigned long first = 0, last = XPTILAB_USER_PGDS - 1;
+	pgd_t *src;
+
+	if (READ_ONCE(mirror_mm) != mm)
+		return;
+	if (end > start && end <= TASK_SIZE_MAX) {
+		first = pgd_index(start);
+		last = min_t(unsigned long, pgd_index(end - 1), last);
+	}
+	src = user_pgd(mm);
+	if (!mirror_drop_gone(src, first, last))
+		return;
+	on_each_cpu(mirror_quiesce, NULL, 1);
+	mirror_drop_gone(src, first, last);
+	atomic_long_inc(&mirror_drops);
+}
+
+long xptilab_mirror_drops(void)
+{
+	return atomic_long_read(&mirror_drops);
+}
+
+static const struct mmu_notifier_ops mirror_mn_ops = {
+	.XPTILAB_MN_TLB_INVALIDATE = mirror_tlb_invalidate,
+};
 
 /* IPI handler work: copy the mirror source into this CPU's shadow root. */
 void xptilab_shadow_sync_user(unsigned int cpu)
@@ -471,11 +518,18 @@ static void audit_user(struct seq_file *m, struct xptilab_shadow *sh,
 
 	for (i = 0; i < XPTILAB_USER_PGDS; i++) {
 		pgdval_t v = pgd_val(sh->pgd[i]);
+		pgdval_t want = src ? pgd_val(READ_ONCE(src[i])) : 0;
 
 		if (v)
 			empty = false;
-		if (!src || v != pgd_val(READ_ONCE(src[i])))
+		if (v != want)
 			same = false;
+		/* Missing is only stale; anything else may be freed. */
+		if (v && v != want) {
+			seq_printf(m, "cpu%u: user entry %d is not the task's top-level entry\n",
+				   cpu, i);
+			(*problems)++;
+		}
 		if (v & _PAGE_PRESENT && !(v & _PAGE_USER)) {
 			seq_printf(m, "cpu%u: user entry %d lacks the user bit\n",
 				   cpu, i);

@@ -7,15 +7,62 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
+#include <linux/mem_encrypt.h>
 #include <linux/mutex.h>
+#include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <asm/segment.h>
 #include <asm/tlbflush.h>
 
+#include "compat.h"
 #include "layout.h"
 #include "xptilab.h"
+
+/*
+ * The test vectors serve one task: the one whose descriptor last
+ * configured them (ENTRY_CONFIG, or a session START/SYNC). Every CPU's
+ * data page holds its user root, which the trampolines compare with CR3;
+ * anyone else gets the #GP of a vector without a user gate. The mm is
+ * grabbed so that its pgd, and so that root, cannot be reused by another
+ * task while it is recorded. Run lock held.
+ */
+static const void *owner_file;
+static struct mm_struct *owner_mm;
+
+static void owner_write(u64 root)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(xptilab_pcpu(cpu)->towner, root);
+}
+
+void xptilab_owner_set(const void *file)
+{
+	if (owner_mm != current->mm) {
+		xptilab_owner_release(owner_file);
+		mmgrab(current->mm);
+		owner_mm = current->mm;
+	}
+	owner_file = file;
+	owner_write(xptilab_user_root(current->mm));
+}
+
+/* The owner's descriptor is closing (or another task takes over). */
+void xptilab_owner_release(const void *file)
+{
+	if (!owner_mm || owner_file != file)
+		return;
+	owner_write(0);
+	mmdrop(owner_mm);
+	owner_mm = NULL;
+	owner_file = NULL;
+}
 
 struct tramp_set {
 	unsigned int cpu;
@@ -36,7 +83,7 @@ static void tramp_apply(void *arg)
 	WRITE_ONCE(p->tmode, t->tmode);
 }
 
-long xptilab_ioc_entry_config(void __user *uarg)
+long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
 {
 	struct xptilab_entry_config c;
 	struct tramp_set t;
@@ -85,6 +132,8 @@ long xptilab_ioc_entry_config(void __user *uarg)
 		ret = -EINVAL;
 	} else {
 		ret = smp_call_function_single(c.cpu, tramp_apply, &t, 1);
+		if (!ret)
+			xptilab_owner_set(owner);
 	}
 	cpus_read_unlock();
 	mutex_unlock(&xptilab_run_lock);
@@ -141,6 +190,18 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 	pgd_t *pgd;
 	long ret;
 
+	/*
+	 * A session's iretq runs on the shadow root, which does not map the
+	 * LDT: a CS or SS from it would fault at CPL 0. The session vector
+	 * checks LDTR and the frame's selectors again at every entry.
+	 */
+	if (xptilab_compat_mm_has_ldt(current->mm) ||
+	    (current_pt_regs()->cs & SEGMENT_TI_MASK) ||
+	    (current_pt_regs()->ss & SEGMENT_TI_MASK)) {
+		pr_warn_ratelimited("session: refused: pid %d has an LDT (not mapped on the shadow root)\n",
+				    task_pid_nr(current));
+		return -EOPNOTSUPP;
+	}
 	ret = xptilab_mirror_set(current->mm, owner);
 	if (ret) {
 		pr_info_ratelimited("session: another process has sessions\n");
@@ -150,7 +211,7 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 	on_each_cpu(session_sync, &variant, 1);
 	pgd = xptilab_mirror_user_pgd();
 	WRITE_ONCE(p->sess_pgd_va, (u64)pgd);
-	WRITE_ONCE(p->sess_pgd, __pa(pgd));
+	WRITE_ONCE(p->sess_pgd, __sme_pa(pgd));
 	return 0;
 }
 
@@ -191,6 +252,8 @@ long xptilab_ioc_session(void __user *uarg, const void *owner)
 	switch (s.op) {
 	case XPTILAB_SESSION_START:
 		ret = session_start(&s, owner);
+		if (!ret)
+			xptilab_owner_set(owner);
 		break;
 	case XPTILAB_SESSION_STOP:
 		WRITE_ONCE(xptilab_pcpu(s.cpu)->sess_pgd, 0);
@@ -198,8 +261,10 @@ long xptilab_ioc_session(void __user *uarg, const void *owner)
 	default:
 		/* Only the mirrored task refreshes the mirror. */
 		ret = xptilab_mirror_set(current->mm, owner);
-		if (!ret)
+		if (!ret) {
 			on_each_cpu(session_sync, &variant, 1);
+			xptilab_owner_set(owner);
+		}
 		break;
 	}
 out:

@@ -20,6 +20,7 @@ struct xptilab_loop;
 
 /* entry.S */
 extern const char xptilab_entry_start[], xptilab_entry_end[];
+extern const char xptilab_ist_stubs[];
 extern const char xptilab_tramp_gate[], xptilab_tramp_trap[];
 extern const char xptilab_tramp_session[];
 u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l);
@@ -39,6 +40,12 @@ void xptilab_free_page(void *p);
 int xptilab_platform_check(void);
 void xptilab_fill_info(struct xptilab_info *info);
 unsigned int xptilab_paging_levels(void);
+
+/* kvm.c: no KVM while xptilab is loaded; the IDTR of every CPU at unload */
+int xptilab_kvm_init(void);
+void xptilab_kvm_exit(void);
+void xptilab_kvm_check_idts(void);
+bool xptilab_kvm_idts_released(void);
 
 /* area.c: our window in the cpu_entry_area slot */
 int xptilab_area_init(void);
@@ -70,12 +77,16 @@ int xptilab_mirror_set(struct mm_struct *mm, const void *owner);
 pgd_t *xptilab_mirror_user_pgd(void);
 void xptilab_mirror_clear(void);
 void xptilab_mirror_release(const void *owner);
+long xptilab_mirror_drops(void);
+u64 xptilab_user_root(struct mm_struct *mm);
 
 /* cr3.c: the cr3 experiment */
 long xptilab_ioc_run_cr3(void __user *uarg);
 
 /* tramp.c: trampoline configuration and counters */
-long xptilab_ioc_entry_config(void __user *uarg);
+long xptilab_ioc_entry_config(void __user *uarg, const void *owner);
+void xptilab_owner_set(const void *file);
+void xptilab_owner_release(const void *file);
 long xptilab_ioc_counters(void __user *uarg);
 long xptilab_ioc_session(void __user *uarg, const void *owner);
 long xptilab_ioc_session_stats(void __user *uarg);
@@ -84,6 +95,9 @@ void xptilab_sync_local(unsigned int variant);
 /* ipi.c: IPIs */
 long xptilab_ioc_storm(void __user *uarg);
 long xptilab_ioc_run_ipi(void __user *uarg, const void *owner);
+
+/* nmi.c: the NMI delivery check */
+long xptilab_ioc_nmi_check(void __user *uarg);
 
 /* chardev.c: /dev/xptilab */
 int xptilab_chardev_init(void);

@@ -141,7 +141,7 @@ static void run_variant(struct __test_metadata *_metadata, int fd,
 		}
 	check_stats(_metadata, "samples", b->samples, r.n);
 	check_stats(_metadata, "overhead", b->overhead, r.n);
-	/* the run restores the clone mode of the parameter */
+	/* the run restores the clone mode it found (the parameter's here) */
 	check_clone_mode(_metadata, 0, clone_global_param());
 }
 
@@ -164,6 +164,37 @@ TEST_F(cr3, global)
 	REQUIRE_MODULE();
 	OPEN_DEVICE(self->fd);
 	run_variant(_metadata, self->fd, self->b, XPTILAB_CR3_GLOBAL, 2);
+}
+
+/* A run keeps the clone mode an entry configuration set on its CPU. */
+static int entry_mode(int fd, unsigned int mode)
+{
+	struct xptilab_entry_config c = {
+		.size = sizeof(c), .cpu = 0, .mode = mode,
+	};
+
+	return ioctl(fd, XPTILAB_IOC_ENTRY_CONFIG, &c);
+}
+
+TEST_F(cr3, run_keeps_the_entry_clone_mode)
+{
+	struct xptilab_cr3_run r;
+
+	REQUIRE_MODULE();
+	OPEN_DEVICE(self->fd);
+	ASSERT_EQ(0, entry_mode(self->fd, XPTILAB_ENTRY_XPTI_GLOBAL))
+		TH_LOG("ENTRY_CONFIG: %s", strerror(errno));
+	check_clone_mode(_metadata, 0, true);
+	run_init(&r, self->b, XPTILAB_CR3_NONGLOBAL, 1000);
+	ASSERT_EQ(0, ioctl(self->fd, XPTILAB_IOC_RUN_CR3, &r));
+	check_clone_mode(_metadata, 0, true);
+	ASSERT_EQ(0, entry_mode(self->fd, XPTILAB_ENTRY_XPTI));
+	check_clone_mode(_metadata, 0, false);
+	run_init(&r, self->b, XPTILAB_CR3_GLOBAL, 1000);
+	ASSERT_EQ(0, ioctl(self->fd, XPTILAB_IOC_RUN_CR3, &r));
+	check_clone_mode(_metadata, 0, false);
+	ASSERT_EQ(0, entry_mode(self->fd, XPTILAB_ENTRY_GATE));
+	check_clone_mode(_metadata, 0, clone_global_param());
 }
 
 TEST_F(cr3, pcid)

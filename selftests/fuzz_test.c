@@ -304,6 +304,7 @@ struct fuzz {
 	unsigned long long calls, outcome[C_KINDS][NOUT + 1];
 	unsigned long long by_ptr[P_NCLASS], mutated, random_bytes, exact;
 	unsigned long long others, sessions, session_ints, entries, reopens;
+	unsigned long long faulted;	/* test-vector ints not served */
 	unsigned long long eperm_probes, audits, hotplugs, succeeded;
 	double slowest;
 	char slowest_what[160];
@@ -734,13 +735,16 @@ static void session_play(struct fuzz *f)
 
 	if (f->vec_session < 0 || rng_below(&f->rng, 3))
 		return;
-	r = session_int(f->vec_session);
+	r = served_session_int(f->vec_session);
+	if (r == VECTOR_FAULTED) {
+		f->faulted++;
+		return;
+	}
 	f->session_ints++;
 	if (r >= 0 && f->vec_gate >= 0) {
 		/* test-vector entries keep the session */
 		for (int i = 0; i < 3; i++)
-			trigger_vector(f->vec_gate);
-		f->entries += 3;
+			f->entries += served_trigger(f->vec_gate);
 	}
 	/* the next system call ends it (syscall raises #UD in a session) */
 }
@@ -857,11 +861,16 @@ static void one_call(struct fuzz *f)
 	}
 	/* now and then an entry through the test vectors */
 	if (!rng_below(&f->rng, 20) && f->vec_gate >= 0) {
-		trigger_vector(f->vec_gate);
-		f->entries++;
-		if (!f->big_window && f->vec_trap >= 0) {
-			trigger_vector(f->vec_trap);
+		/* served only while this descriptor configured them last */
+		if (served_trigger(f->vec_gate))
 			f->entries++;
+		else
+			f->faulted++;
+		if (!f->big_window && f->vec_trap >= 0) {
+			if (served_trigger(f->vec_trap))
+				f->entries++;
+			else
+				f->faulted++;
 		}
 	}
 }
@@ -912,6 +921,8 @@ static void report(struct fuzz *f, double secs)
 	      f->by_ptr[P_KERNEL], f->by_ptr[P_NONCANON], f->by_ptr[P_HOLE],
 	      f->by_ptr[P_NONE], f->by_ptr[P_STRADDLE], f->by_ptr[P_RO],
 	      f->by_ptr[P_LOW]);
+	RDIAG("fuzz: test-vector ints not served (not the configuring descriptor): %llu",
+	      f->faulted);
 	RDIAG("fuzz: sessions started %llu, session entries %llu, test-vector entries %llu, reopens %llu, audits %llu, hotplug events %llu",
 	      f->sessions, f->session_ints, f->entries, f->reopens, f->audits,
 	      f->hotplugs);

@@ -30,6 +30,9 @@ static const struct feature {
 	{ "la57",		XPTILAB_FEAT_LA57,	"la57" },
 	{ "hypervisor",		XPTILAB_FEAT_HYPERVISOR, "hypervisor" },
 	{ "ia32_emulation",	XPTILAB_FEAT_IA32_EMU,	NULL },
+	/* Linux keeps the "pcid" flag exactly when it sets CR4.PCIDE */
+	{ "pcid_in_use",	XPTILAB_FEAT_PCIDE,	"pcid" },
+	{ "pcid_cpuid",		XPTILAB_FEAT_PCID_CPUID, NULL },
 };
 
 static bool has(const struct xptilab_info *info, const struct feature *f)
@@ -359,6 +362,66 @@ static void check_tool_json(struct __test_metadata *_metadata, const char *tool)
 	}
 	if (!_metadata->passed)
 		TH_LOG("'%s' printed:\n%s", cmd, out);
+}
+
+/* Is word one of /proc/cmdline's words? */
+static bool cmdline_has(const char *word)
+{
+	char buf[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "re");
+	size_t len;
+
+	if (!f)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	trim(buf);
+	return has_word(buf, word);
+}
+
+/*
+ * Every record says whether PCID was in use (docs/design.md): CR4.PCIDE,
+ * the CPUID bit, `nopcid` on the command line, and the mode the tool
+ * derives from them. With `nopcid` PCID must be off whatever the CPU has;
+ * the CPUID bit is the CPU's own (compared with a user-mode CPUID).
+ */
+TEST(pcid_mode_is_recorded)
+{
+	static char out[8192];
+	unsigned int eax, ebx, ecx, edx;
+	struct xptilab_info info;
+	bool nopcid = cmdline_has("nopcid");
+	const char *mode;
+	char want[64];
+
+	REQUIRE_MODULE();
+	read_info(_metadata, &info);
+	ASSERT_NE(0, !!(info.features & XPTILAB_FEAT_PCID_KNOWN))
+		TH_LOG("the module does not report CR4.PCIDE");
+	__asm__ __volatile__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
+			     : "a"(1), "c"(0));
+	EXPECT_EQ(!!(ecx & (1u << 17)),
+		  !!(info.features & XPTILAB_FEAT_PCID_CPUID));
+	if (nopcid)
+		EXPECT_EQ(0, !!(info.features & XPTILAB_FEAT_PCIDE))
+			TH_LOG("booted with nopcid, but CR4.PCIDE is set");
+	if (info.features & XPTILAB_FEAT_PCIDE)
+		mode = "pcid";
+	else if (!(info.features & XPTILAB_FEAT_PCID_CPUID))
+		mode = "absent";
+	else
+		mode = nopcid ? "nopcid" : "off";
+	ASSERT_EQ(0, run_cmd("xptilab info --json", out, sizeof(out)));
+	snprintf(want, sizeof(want), "\"%s\"", mode);
+	EXPECT_TRUE(json_is(json_value(out, "pcid_mode"), want))
+		TH_LOG("pcid_mode: want %s in %s", want, out);
+	EXPECT_TRUE(json_is(json_value(out, "nopcid"), nopcid ? "true" : "false"));
+	ksft_print_msg("pcid: nopcid on the command line %s, CR4.PCIDE %d, CPUID.PCID %d, pcid_mode %s\n",
+		       nopcid ? "yes" : "no",
+		       !!(info.features & XPTILAB_FEAT_PCIDE),
+		       !!(info.features & XPTILAB_FEAT_PCID_CPUID), mode);
+	fflush(stdout);
 }
 
 TEST(tool_info_json)

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -416,6 +417,68 @@ static inline long session_int(unsigned int vec)
 		break;
 	}
 	return ret;
+}
+
+
+/*
+ * The test vectors serve only the task that last configured them; any
+ * other gets SIGSEGV (the #GP of a vector without a user gate), as does
+ * everyone once that task's descriptor is closed. Workers that share the
+ * module therefore count an "int" only when it was served: these run one
+ * and catch that SIGSEGV (SA_NODEFER, and no signal mask saved, so that no
+ * system call ends a session on the way).
+ */
+#define VECTOR_FAULTED	(-3L)
+
+static __thread sigjmp_buf robust_jb;
+static __thread volatile int robust_armed;
+
+static void robust_on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (robust_armed && si->si_code == SI_KERNEL) {
+		robust_armed = 0;
+		siglongjmp(robust_jb, 1);
+	}
+	signal(sig, SIG_DFL);	/* anything else: die of it */
+}
+
+static inline void robust_catch_segv(void)
+{
+	static int done;
+	struct sigaction sa = {
+		.sa_sigaction = robust_on_segv,
+		.sa_flags = SA_SIGINFO | SA_NODEFER,
+	};
+
+	if (!done && !sigaction(SIGSEGV, &sa, NULL))
+		done = 1;
+}
+
+/* "int $vec": 1 when served, 0 when it faulted. */
+static inline int served_trigger(unsigned int vec)
+{
+	robust_catch_segv();
+	if (sigsetjmp(robust_jb, 0))
+		return 0;
+	robust_armed = 1;
+	trigger_vector(vec);
+	robust_armed = 0;
+	return 1;
+}
+
+/* session_int(), or VECTOR_FAULTED when the vector was not served. */
+static inline long served_session_int(unsigned int vec)
+{
+	long r;
+
+	robust_catch_segv();
+	if (sigsetjmp(robust_jb, 0))
+		return VECTOR_FAULTED;
+	robust_armed = 1;
+	r = session_int(vec);
+	robust_armed = 0;
+	return r;
 }
 
 #endif /* XPTILAB_SELFTESTS_ROBUST_HELPERS_H */

@@ -52,6 +52,7 @@ struct wstats {
 	unsigned long long ops[OP_NR], ok[OP_NR], einval[OP_NR], ebusy[OP_NR];
 	unsigned long long eopnotsupp[OP_NR], calls;
 	unsigned long long gate_ints, trap_ints;
+	unsigned long long faulted;	/* "int"s another worker's config refused */
 	unsigned long long sess_ints, sess_refused, sess_started;
 	unsigned long long ipi_asked[8];	/* iterations * ntargets, ok runs */
 	unsigned long long cr3_samples, storm_ipis, migrated;
@@ -176,14 +177,21 @@ static void do_entry(struct wstats *w, int fd, uint64_t *rng, int cpu)
 
 	account(w, OP_ENTRY, ioctl(fd, XPTILAB_IOC_ENTRY_CONFIG, &c), t0,
 		"entry_config");
-	/* whatever mode the CPU is in now: the entries are counted */
+	/*
+	 * Whatever mode the CPU is in now, served entries are counted; they
+	 * are served while this worker is the one that configured last.
+	 */
 	for (int i = 0; i < n; i++) {
 		if (i & 1) {
-			trigger_vector(sh->vec_trap);
-			w->trap_ints++;
+			if (served_trigger(sh->vec_trap))
+				w->trap_ints++;
+			else
+				w->faulted++;
 		} else {
-			trigger_vector(sh->vec_gate);
-			w->gate_ints++;
+			if (served_trigger(sh->vec_gate))
+				w->gate_ints++;
+			else
+				w->faulted++;
 		}
 	}
 }
@@ -226,15 +234,21 @@ static void do_session(struct wstats *w, int fd, uint64_t *rng, int cpu)
 		return;
 	w->sess_started++;
 	for (int i = 0; i < n; i++) {
-		long r = session_int(sh->vec_session);
+		long r = served_session_int(sh->vec_session);
 
+		if (r == VECTOR_FAULTED) {
+			w->faulted++;
+			continue;
+		}
 		w->sess_ints++;
 		if (r == -1)
 			w->sess_refused++;
 		/* inside: test-vector entries keep the session */
 		for (int k = 0; k < 3; k++) {
-			trigger_vector(sh->vec_gate);
-			w->gate_ints++;
+			if (served_trigger(sh->vec_gate))
+				w->gate_ints++;
+			else
+				w->faulted++;
 		}
 		if (!rng_below(rng, 4))
 			sched_yield();	/* a system call ends it */
@@ -476,7 +490,7 @@ TEST(stress_everything)
 	bool online[MAX_TEST_CPUS];
 	unsigned long long calls = 0, ops[OP_NR] = { 0 }, ok[OP_NR] = { 0 };
 	unsigned long long einval = 0, ebusy = 0, enotsup = 0, bad = 0;
-	unsigned long long gate = 0, trap = 0, sints = 0, srefused = 0;
+	unsigned long long gate = 0, trap = 0, sints = 0, srefused = 0, faulted = 0;
 	unsigned long long sstarted = 0, asked[8] = { 0 }, migrated = 0;
 	unsigned long long entries = 0, handled[8] = { 0 }, enters = 0;
 	unsigned long long refused = 0, samples = 0, storm = 0;
@@ -562,6 +576,7 @@ TEST(stress_everything)
 		}
 		gate += w->gate_ints;
 		trap += w->trap_ints;
+		faulted += w->faulted;
 		sints += w->sess_ints;
 		srefused += w->sess_refused;
 		sstarted += w->sess_started;
@@ -646,8 +661,8 @@ TEST(stress_everything)
 	RDIAG("stress: cr3 samples %llu, storm IPIs %llu, ipi handlers asked %llu ran %llu",
 	      samples, storm, asked[0] + asked[1] + asked[2] + asked[3] + asked[4],
 	      handled[0] + handled[1] + handled[2] + handled[3] + handled[4]);
-	RDIAG("stress: test-vector entries made %llu (gate %llu, trap %llu), counted %llu",
-	      gate + trap, gate, trap, entries);
+	RDIAG("stress: test-vector entries made %llu (gate %llu, trap %llu), counted %llu; %llu ints not served (another worker owned the vectors)",
+	      gate + trap, gate, trap, entries, faulted);
 	RDIAG("stress: sessions started %llu, session ints %llu (refused %llu, counted %llu), entered %llu",
 	      sstarted, sints, srefused, refused, enters);
 	RDIAG("stress: hotplug: %llu offline, %llu online, %llu refused, CPUs cycled mask %#llx; workers moved off an offline CPU %llu times",

@@ -18,39 +18,6 @@
 #include "helpers.h"
 #include "shadow_helpers.h"
 
-/* Row 'name' (e.g. "LOC") of /proc/interrupts, one count per CPU column. */
-static int irq_row(const char *name, unsigned long long *counts, int max)
-{
-	static char buf[65536];
-	char *line, *save = NULL, *p;
-	int ncols = 0, n = 0;
-
-	if (read_text("/proc/interrupts", buf, sizeof(buf)) <= 0)
-		return -1;
-	line = strtok_r(buf, "\n", &save);
-	if (!line)
-		return -1;
-	for (p = line; (p = strstr(p, "CPU")); p += 3)
-		ncols++;
-	for (; (line = strtok_r(NULL, "\n", &save));) {
-		while (*line == ' ')
-			line++;
-		if (strncmp(line, name, strlen(name)) || line[strlen(name)] != ':')
-			continue;
-		p = line + strlen(name) + 1;
-		for (; n < ncols && n < max; n++) {
-			char *end;
-
-			counts[n] = strtoull(p, &end, 10);
-			if (end == p)
-				return -1;
-			p = end;
-		}
-		return n;
-	}
-	return -1;
-}
-
 static double now(clockid_t clk)
 {
 	struct timespec ts;

@@ -25,6 +25,8 @@ static const struct {
 	{ "la57",		XPTILAB_FEAT_LA57 },
 	{ "hypervisor",		XPTILAB_FEAT_HYPERVISOR },
 	{ "ia32_emulation",	XPTILAB_FEAT_IA32_EMU },
+	{ "pcid_in_use",	XPTILAB_FEAT_PCIDE },
+	{ "pcid_cpuid",		XPTILAB_FEAT_PCID_CPUID },
 };
 
 /*
@@ -69,6 +71,8 @@ void info_json(struct json *j, const char *key,
 		    plat->hypervisor ? plat->hv_vendor : NULL);
 	json_bool(j, "emulated", plat->emulated);
 	json_string(j, "emulator", plat->emulator);
+	json_bool(j, "nopcid", plat->nopcid);
+	json_string(j, "pcid_mode", platform_pcid_mode(info->features, plat));
 	info_boot_json(j);
 	json_object_end(j);
 }
@@ -114,6 +118,11 @@ static void print_text(const struct xptilab_info *info,
 	if (plat->emulated)
 		printf("emulated:      yes (%s): timings are emulator artefacts, not hardware figures\n",
 		       plat->emulator ? plat->emulator : "QEMU TCG");
+	printf("pcid:          %s (CR4.PCIDE %d, CPUID.PCID %d, nopcid %s on the command line; boot with nopcid for Xen 2018's configuration, docs/design.md)\n",
+	       platform_pcid_mode(info->features, plat),
+	       !!(info->features & XPTILAB_FEAT_PCIDE),
+	       !!(info->features & XPTILAB_FEAT_PCID_CPUID),
+	       plat->nopcid ? "is" : "not");
 	printf("clone_global:  %u (shadow-root clones are %sglobal)\n",
 	       info->clone_global, info->clone_global ? "" : "non-");
 	printf("module ABI:    %u\n", info->abi_version);

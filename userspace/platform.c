@@ -2,14 +2,36 @@
 /* Hypervisor signature and emulator detection, see platform.h. */
 #include <cpuid.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uapi/xptilab.h>
 
 #include "platform.h"
 
 #define CPUID_HV_BIT	(1u << 31)	/* CPUID.1:ECX */
 #define CPUID_HV_LEAF	0x40000000u
 #define TCG_SIGNATURE	"TCGTCGTCGTCG"
+
+/* word, alone, among /proc/cmdline's space-separated words */
+static bool cmdline_has(const char *word)
+{
+	char buf[4096], *tok, *save = NULL;
+	FILE *f = fopen("/proc/cmdline", "re");
+	size_t len;
+
+	if (!f)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (tok = strtok_r(buf, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		if (!strcmp(tok, word))
+			return true;
+	return false;
+}
 
 void platform_probe(struct platform *p)
 {
@@ -29,4 +51,17 @@ void platform_probe(struct platform *p)
 	}
 	p->emulator = env && *env ? env : NULL;
 	p->emulated = p->emulator || !strcmp(p->hv_vendor, TCG_SIGNATURE);
+	p->nopcid = cmdline_has("nopcid");
+}
+
+const char *platform_pcid_mode(unsigned long long features,
+			       const struct platform *p)
+{
+	if (!(features & XPTILAB_FEAT_PCID_KNOWN))
+		return "unknown";
+	if (features & XPTILAB_FEAT_PCIDE)
+		return "pcid";
+	if (!(features & XPTILAB_FEAT_PCID_CPUID))
+		return "absent";
+	return p->nopcid ? "nopcid" : "off";
 }

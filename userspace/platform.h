@@ -14,7 +14,18 @@ struct platform {
 	char hv_vendor[13];	/* CPUID 0x40000000 signature; "" if !hypervisor */
 	const char *emulator;	/* $XPTILAB_EMULATOR, or NULL when unset or empty */
 	bool emulated;		/* emulator set, or signature "TCGTCGTCGTCG" */
+	bool nopcid;		/* "nopcid" on the kernel command line */
 };
+
+/*
+ * What a record says about PCID (docs/design.md), from the module's
+ * CR4.PCIDE and CPUID bits and the command line: "pcid" (in use), "nopcid"
+ * (the CPU has it, the kernel was booted with nopcid: Xen 2018's
+ * CR4.PCIDE=0), "off" (the CPU has it, the kernel left it off), "absent"
+ * (the CPU has none), "unknown" (an older module).
+ */
+const char *platform_pcid_mode(unsigned long long features,
+			       const struct platform *p);
 
 void platform_probe(struct platform *p);
 

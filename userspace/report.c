@@ -300,7 +300,7 @@ static void print_machine(const struct report *r, FILE *out)
 	fprintf(out, "machine: %s, kernel %s, %u CPUs, %u-level paging, PTI %s, PCID %s\n",
 		in->cpu_model, in->kernel_release, in->cpus_online,
 		in->paging_levels, in->features & XPTILAB_FEAT_PTI ? "on" : "off",
-		in->features & XPTILAB_FEAT_PCID ? "on" : "off");
+		platform_pcid_mode(in->features, &r->plat));
 	if (r->plat.emulated)
 		fprintf(out, "EMULATED (%s): cycle counts are emulator numbers, not hardware figures;\n"
 			"  TCG models neither global pages nor PCID, so differences between variants\n"

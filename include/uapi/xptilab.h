@@ -29,6 +29,15 @@
 #define XPTILAB_FEAT_LA57	(1ULL << 7)	/* 5-level paging in use */
 #define XPTILAB_FEAT_HYPERVISOR	(1ULL << 8)	/* running as a guest */
 #define XPTILAB_FEAT_IA32_EMU	(1ULL << 9)	/* int $0x80 available */
+/*
+ * PCID as the figures depend on it (docs/design.md): CR4.PCIDE, set when
+ * Linux uses PCID; CPUID.1:ECX.PCID, set even when the kernel was booted
+ * with nopcid (the Xen 2018 configuration, CR4.PCIDE=0, on PCID hardware).
+ * XPTILAB_FEAT_PCID_KNOWN says the module reports these two bits.
+ */
+#define XPTILAB_FEAT_PCIDE	(1ULL << 10)	/* CR4.PCIDE: PCID in use */
+#define XPTILAB_FEAT_PCID_CPUID	(1ULL << 11)	/* the CPU has PCID */
+#define XPTILAB_FEAT_PCID_KNOWN	(1ULL << 12)	/* bits 10 and 11 are valid */
 
 #define XPTILAB_RELEASE_LEN	72
 #define XPTILAB_MODEL_LEN	64
@@ -247,5 +256,28 @@ struct xptilab_session_stats {
 };
 
 #define XPTILAB_IOC_SESSION_STATS _IOWR(XPTILAB_IOC_MAGIC, 0x07, struct xptilab_session_stats)
+
+/*
+ * The NMI delivery check: 'cpu' spins in kernel mode, with interrupts off
+ * and %eax held at 'eax', while the caller (on another CPU) sends it
+ * 'nmis' NMIs one at a time, each waited for up to 'timeout_ms'.
+ * 'delivered' counts those Linux's NMI code handed to xptilab's NMI
+ * handler; every one must arrive, whatever %eax holds (an IST stub that
+ * wrote below the NMI frame made Linux drop NMIs that hit %eax == 1).
+ */
+#define XPTILAB_MAX_NMIS	10000
+#define XPTILAB_MAX_NMI_WAIT_MS	1000
+
+struct xptilab_nmi_check {
+	__u32 size;		/* in: sizeof(struct xptilab_nmi_check) */
+	__u32 cpu;		/* in: online CPU that spins, not the caller's */
+	__u32 eax;		/* in: value of %eax while it spins */
+	__u32 nmis;		/* in: 1..XPTILAB_MAX_NMIS */
+	__u32 timeout_ms;	/* in: wait per NMI, 1..XPTILAB_MAX_NMI_WAIT_MS */
+	__u32 delivered;	/* out: NMIs that reached Linux's handlers */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_NMI_CHECK	_IOWR(XPTILAB_IOC_MAGIC, 0x08, struct xptilab_nmi_check)
 
 #endif /* _UAPI_XPTILAB_H */
