@@ -46,8 +46,9 @@ bench: deps
 	@scripts/bench $(BENCH_ARGS)
 
 # scripts/validate: Debian's `perf bench syscall basic` against xptilab's
-# `entry syscall` in one guest (fails beyond 20%), timer overhead, and the
-# spread of five runs of every cr3 and entry variant (docs/methodology.md).
+# `entry syscall` in one guest (passes when shown within 20%), timer overhead, the
+# spread of five runs of every cr3 and entry variant (docs/methodology.md);
+# the perf/xptilab ratio is decided from its confidence interval.
 .PHONY: validate
 validate: deps
 	$(MAKE) all

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "ci.h"
 #include "results.h"
 
 #define NCLAIMS	5
@@ -20,18 +21,20 @@ struct claim_row {
 	const char *guest;		/* label, "" in a one-machine file */
 	char measure[160];		/* "cr3 round trip", "ipi handler targets=2 ..." */
 	const char *a_label, *b_label;
-	double a, b;			/* medians (race: hits, entries) */
-	double diff;			/* b - a (race: NAN) */
-	double ratio;			/* b / a (race: hits per million) */
-	double spread;			/* compare's: max of both runs' (p90-min)/median */
-	bool beyond;			/* |ratio - 1| > spread */
-	char result[96];		/* that row's reading */
+	double a, b;			/* medians (race: hits, interrupts) */
+	double ratio;			/* race: hits per interrupt */
+	double upper95;			/* race: exact binomial 95% upper bound */
+	double insn_a, insn_b;		/* instructions per round trip (icount), or NAN */
+	bool has_cmp;
+	struct cmp cmp;			/* the comparison (ci.h) */
+	char result[360];		/* that row's reading */
 };
 
 struct claim {
 	int id;
 	const char *key, *statement;
 	const char *verdict;		/* supported, contradicted, inconclusive, ... */
+	double margin;			/* the equivalence margin declared, or 0 */
 	char reason[320];		/* why, in numbers */
 	bool emulated;			/* a guest it rests on is emulated */
 	const char *caveat, *hardware;	/* under emulation; what hardware settles */
@@ -46,5 +49,12 @@ void claims_free(struct claim *c);
 void claims_md(FILE *f, const struct claim *c);
 void claims_text(FILE *f, const struct claim *c);
 void claims_json(struct json *j, const struct claim *c);
+
+/*
+ * "Precision of the comparisons": every cr3 and every entry variant pair
+ * of each guest, its 95% CI, and how many lie within +-5% of the ratio,
+ * as Markdown (f_md) and as one line of text (f_txt); either may be NULL.
+ */
+void claims_precision(FILE *f_md, FILE *f_txt, const struct results *res);
 
 #endif /* XPTILAB_CLAIMS_H */

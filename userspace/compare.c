@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `xptilab compare A B [--json]`: two results.json files side by side.
- * Every record the two have in common (same experiment, variant and
- * params, and same guest when both files hold several guests) with both
- * medians and their ratio B/A. A change is flagged when it is larger than
- * either run's own spread:
- *
- *	|B/A - 1| > max((p90 - min) / median of A, (p90 - min) / median of B)
- *
- * Race records have no spread: they compare hits per million entries and
- * are flagged only when race hits appear (0 in A, some in B) or vanish.
- * See docs/results.md.
+ * `xptilab compare A B [--json] [--margin PCT]`: two results.json files
+ * side by side. Every record the two have in common (same experiment,
+ * variant and params, and same guest when both files hold several guests)
+ * with both medians and their ratio B/A. Records measured in rounds (schema
+ * 2) are compared with the machinery of ci.h over their block medians: two
+ * runs are not paired by round, so the two-sample Hodges-Lehmann shift of
+ * log block medians with its Mann-Whitney 95% CI (cmp_unpaired()), and the
+ * verdict against +-PCT% (default 5). A change is flagged when the 95% CI
+ * excludes 1 and is not wholly inside the margin. Schema 1 records have no
+ * blocks: their ratio is shown, never flagged (no CI can be computed).
+ * Race records compare hits per million entries and are flagged only when
+ * race hits appear (0 in A, some in B) or vanish. See docs/results.md.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,11 +22,13 @@
 #include "results.h"
 #include "xptilab.h"
 
-#define RULE "|B/A - 1| > max((p90 - min) / median of A, of B)"
+#define RULE "95 percent CI of B/A (Hodges-Lehmann over block medians, Mann-Whitney) excludes 1 and is not inside the margin"
 
 struct row {
 	const struct rec *a, *b;
-	double va, vb, ratio, spread;	/* NAN: undefined */
+	double va, vb, ratio;		/* NAN: undefined */
+	bool has_cmp;
+	struct cmp cmp;
 	const char *flag;		/* "" when unchanged */
 };
 
@@ -38,18 +41,15 @@ struct side {
 static int usage(FILE *out, int status)
 {
 	fprintf(out,
-		"usage: xptilab compare [--json] [--guest-a LABEL] [--guest-b LABEL] A B\n"
+		"usage: xptilab compare [--json] [--margin PCT] [--guest-a LABEL]\n"
+		"                       [--guest-b LABEL] A B\n"
 		"  A, B: results.json files (or directories holding one). For every\n"
-		"  common experiment/variant/params: both medians, B/A, and a flag when\n"
-		"  the change exceeds the runs' spread: " RULE ".\n"
+		"  common experiment/variant/params: both medians, B/A with its 95%% CI\n"
+		"  over the runs' block medians, the verdict against +-PCT%% (default 5),\n"
+		"  and a flag when the " RULE ".\n"
 		"  Files with several guests are matched guest by guest; --guest-a and\n"
 		"  --guest-b pick one guest of each (e.g. PTI off vs PTI on).\n");
 	return status;
-}
-
-static double spread(const struct rec *r)
-{
-	return r->median > 0 ? (r->p90 - r->min) / r->median : NAN;
 }
 
 static bool in_side(const struct side *s, const struct rec *r)
@@ -68,7 +68,8 @@ static bool same_key(const struct side *sa, const struct rec *a,
 				    sb->res.guests[b->guest].label);
 }
 
-static void fill(struct row *w)
+static void fill(struct row *w, const struct side *sa, const struct side *sb,
+		 double margin)
 {
 	const struct rec *a = w->a, *b = w->b;
 
@@ -76,17 +77,21 @@ static void fill(struct row *w)
 	if (a->kind == REC_COUNTS) {
 		w->va = a->hits_per_million;
 		w->vb = b->hits_per_million;
-		w->spread = NAN;
 		if (a->race_hits == 0 && b->race_hits > 0)
 			w->flag = "hits appeared";
 		else if (a->race_hits > 0 && b->race_hits == 0)
 			w->flag = "hits vanished";
 	} else {
-		double sa = spread(a), sb = spread(b);
+		bool emu = machine_bool(&sa->res.guests[a->guest], "emulated") ||
+			   machine_bool(&sb->res.guests[b->guest], "emulated");
 
 		w->va = a->median;
 		w->vb = b->median;
-		w->spread = isnan(sa) ? sb : isnan(sb) ? sa : fmax(sa, sb);
+		if (a->nblocks && b->nblocks) {
+			w->has_cmp = true;
+			cmp_unpaired(a->bmed, a->nblocks, b->bmed, b->nblocks,
+				     margin, emu, "B", &w->cmp);
+		}
 	}
 	if (w->va == w->vb)
 		w->ratio = 1.0;
@@ -94,9 +99,10 @@ static void fill(struct row *w)
 		w->ratio = w->vb / w->va;
 	else
 		w->ratio = NAN;
-	if (a->kind == REC_STATS && !isnan(w->ratio) && !isnan(w->spread) &&
-	    fabs(w->ratio - 1) > w->spread)
-		w->flag = w->ratio > 1 ? "higher" : "lower";
+	if (w->has_cmp && w->cmp.verdict == CMP_DEARER)
+		w->flag = "higher";
+	else if (w->has_cmp && w->cmp.verdict == CMP_CHEAPER)
+		w->flag = "lower";
 }
 
 static int load(const char *arg, struct side *s)
@@ -144,6 +150,7 @@ int cmd_compare(int argc, char **argv)
 	struct row *rows = NULL;
 	bool json = false, by_guest, *used = NULL;
 	size_t nrows = 0, nfile = 0, nmissing = 0, nflag = 0;
+	double margin = 0.05;
 	int status = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -151,6 +158,14 @@ int cmd_compare(int argc, char **argv)
 			return usage(stdout, 0);
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--margin") && i + 1 < argc) {
+			char *end;
+
+			margin = strtod(argv[++i], &end) / 100;
+			if (*end || !(margin > 0) || margin >= 1) {
+				xptilab_err("compare: --margin wants a percentage in (0, 100)");
+				return EXIT_USAGE;
+			}
 		} else if (!strcmp(argv[i], "--guest-a") && i + 1 < argc) {
 			s[0].guest = argv[++i];
 		} else if (!strcmp(argv[i], "--guest-b") && i + 1 < argc) {
@@ -201,7 +216,7 @@ int cmd_compare(int argc, char **argv)
 		}
 		rows[nrows].a = a;
 		rows[nrows].b = &s[1].res.recs[k];
-		fill(&rows[nrows]);
+		fill(&rows[nrows], &s[0], &s[1], margin);
 		nflag += *rows[nrows].flag != '\0';
 		nrows++;
 	}
@@ -219,6 +234,7 @@ int cmd_compare(int argc, char **argv)
 		json_string(&j, "guest_a", s[0].guest);
 		json_string(&j, "guest_b", s[1].guest);
 		json_string(&j, "rule", RULE);
+		json_double(&j, "margin", margin);
 		json_array_begin(&j, "rows");
 		for (size_t i = 0; i < nrows; i++) {
 			const struct row *w = &rows[i];
@@ -234,7 +250,15 @@ int cmd_compare(int argc, char **argv)
 			json_double(&j, "a", w->va);
 			json_double(&j, "b", w->vb);
 			json_double(&j, "ratio", w->ratio);
-			json_double(&j, "spread", w->spread);
+			if (w->has_cmp) {
+				json_u64(&j, "blocks_a", w->a->nblocks);
+				json_u64(&j, "blocks_b", w->b->nblocks);
+				json_double(&j, "hl_ratio", w->cmp.med.ratio);
+				json_double(&j, "ci95_low", w->cmp.med.lo95);
+				json_double(&j, "ci95_high", w->cmp.med.hi95);
+				json_string(&j, "verdict", cmp_verdict_name(w->cmp.verdict));
+				json_string(&j, "reading", w->cmp.text);
+			}
 			json_bool(&j, "changed", *w->flag != '\0');
 			json_string(&j, "flag", w->flag);
 			json_object_end(&j);
@@ -250,13 +274,13 @@ int cmd_compare(int argc, char **argv)
 		if (s[0].guest || s[1].guest)
 			printf("guests: A %s, B %s\n", s[0].guest ?: "(all)",
 			       s[1].guest ?: "(all)");
-		printf("flagged when " RULE "\n\n");
-		printf("%-12s %-10s %-24s %-28s %10s %10s %7s %7s  %s\n",
+		printf("flagged when the " RULE " (\u00b1%g%%)\n\n", margin * 100);
+		printf("%-12s %-10s %-24s %-28s %10s %10s %7s %-17s  %s\n",
 		       by_guest ? "guest" : "", "experiment", "variant", "params",
-		       "median A", "median B", "B/A", "spread", "flag");
+		       "median A", "median B", "B/A", "95% CI", "flag");
 		for (size_t i = 0; i < nrows; i++) {
 			const struct row *w = &rows[i];
-			char a[32], b[32], r[32], sp[32], params[160];
+			char a[32], b[32], r[32], sp[48], params[160];
 
 			print_num(a, sizeof(a), w->va);
 			print_num(b, sizeof(b), w->vb);
@@ -264,16 +288,20 @@ int cmd_compare(int argc, char **argv)
 				snprintf(r, sizeof(r), "-");
 			else
 				snprintf(r, sizeof(r), "%.2f", w->ratio);
-			if (isnan(w->spread))
+			if (!w->has_cmp)
 				snprintf(sp, sizeof(sp), "-");
 			else
-				snprintf(sp, sizeof(sp), "%.2f", w->spread);
+				snprintf(sp, sizeof(sp), "[%.3f, %.3f]", w->cmp.med.lo95,
+					 w->cmp.med.hi95);
 			params_short(w->a, params, sizeof(params));
-			printf("%-12s %-10s %-24s %-28s %10s %10s %7s %7s  %s%s\n",
+			printf("%-12s %-10s %-24s %-28s %10s %10s %7s %-17s  %s%s%s%s\n",
 			       by_guest ? label_of(&s[0], w->a) : "",
 			       w->a->experiment, w->a->variant, params,
 			       a, b, r, sp, w->flag,
-			       w->a->kind == REC_COUNTS ? " (race hits per million entries)" : "");
+			       w->a->kind == REC_COUNTS ? " (race hits per million entries)" : "",
+			       w->has_cmp ? (*w->flag ? ": " : "") : "",
+			       w->has_cmp ? w->cmp.text :
+			       w->a->kind == REC_STATS ? "(no blocks: schema 1, no CI)" : "");
 		}
 		printf("\n%zu compared, %zu flagged, %zu not compared (skipped, or in one file only)\n",
 		       nrows, nflag, nmissing);

@@ -24,11 +24,15 @@
 #include "dev.h"
 #include "args.h"
 #include "report.h"
+#include "rounds.h"
 #include "stats.h"
 #include "timing.h"
 #include "xptilab.h"
 
 #define CR3_DEFAULT_ITERATIONS	10000
+#define CR3_DEFAULT_BLOCK	500
+/* a cheaper variant's block up to this many times longer (rounds.h) */
+#define CR3_MAX_MULT		4
 
 static const char *const variant_names[XPTILAB_CR3_NR_VARIANTS] = {
 	[XPTILAB_CR3_PLAIN] = "plain",
@@ -43,6 +47,8 @@ struct cr3_opts {
 	unsigned int touch;
 	unsigned int variants;		/* bit per enum xptilab_cr3_variant */
 	enum report_format fmt;
+	struct rounds_cfg rc;
+	const char *samples;		/* --samples FILE, or NULL */
 };
 
 /* Every sample buffer of one run. */
@@ -53,15 +59,23 @@ struct cr3_bufs {
 static int usage(FILE *out, int status)
 {
 	fprintf(out,
-		"usage: xptilab cr3 [--cpu N] [--iterations N] [--variant V[,V...]]\n"
-		"                   [--touch PAGES] [--json|--csv]\n"
+		"usage: xptilab cr3 [--cpu N] [--rounds K] [--block M] [--seed S]\n"
+		"                   [--iterations N] [--variant V[,V...]] [--touch PAGES]\n"
+		"                   [--samples FILE] [--json|--csv]\n"
 		"  --cpu N          online CPU to run on (default 0)\n"
-		"  --iterations N   round trips per variant, 1..%u (default %u)\n"
+		"  --rounds K       rounds, round 0 discarded (default %u); each round runs\n"
+		"                   every variant once, in a fresh seeded random order\n"
+		"  --block M        round trips per variant per round (default %u), after\n"
+		"                   M/10+1 untimed ones\n"
+		"  --seed S         seed of the orders (default: from the clock; recorded)\n"
+		"  --iterations N   instead of --block: N round trips per variant in all,\n"
+		"                   1..%u (M = N / (K - 1))\n"
+		"  --samples FILE   write every block's samples to FILE\n"
 		"  --variant V      plain, nonglobal, global, pcid or all (default all)\n"
 		"  --touch PAGES    also time re-reading PAGES kernel pages after each\n"
 		"                   return to the full root, 0..%u (default 0)\n"
 		"  --json, --csv    machine-readable output (default: a table)\n",
-		XPTILAB_MAX_ITERATIONS, CR3_DEFAULT_ITERATIONS,
+		ROUNDS_DEFAULT_K, CR3_DEFAULT_BLOCK, XPTILAB_MAX_ITERATIONS,
 		XPTILAB_MAX_TOUCH_PAGES);
 	return status;
 }
@@ -89,11 +103,26 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 	o->touch = 0;
 	o->variants = (1u << XPTILAB_CR3_NR_VARIANTS) - 1;
 	o->fmt = REPORT_TABLE;
+	memset(&o->rc, 0, sizeof(o->rc));
+	o->rc.k = ROUNDS_DEFAULT_K;
+	o->rc.seed = rounds_seed();
+	o->samples = NULL;
+	bool iters = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
 		char name[32];
+		int err = 0;
 
+		if (rounds_arg(argc, argv, &i, &o->rc, &err)) {
+			if (err)
+				return EXIT_USAGE;
+			continue;
+		}
+		if (!strcmp(arg, "--samples") && i + 1 < argc) {
+			o->samples = argv[++i];
+			continue;
+		}
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			usage(stdout, 0);
 			return -1;
@@ -127,6 +156,7 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 			if (parse_uint(name, val, 1, XPTILAB_MAX_ITERATIONS,
 				       &o->iterations))
 				return EXIT_USAGE;
+			iters = true;
 		} else if (!strcmp(name, "--touch")) {
 			if (parse_uint(name, val, 0, XPTILAB_MAX_TOUCH_PAGES,
 				       &o->touch))
@@ -135,6 +165,14 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 					 &o->variants)) {
 			return EXIT_USAGE;
 		}
+	}
+	if (!o->rc.m)
+		o->rc.m = iters ? (o->iterations + o->rc.k - 2) / (o->rc.k - 1) :
+			  CR3_DEFAULT_BLOCK;
+	if (o->rc.m > XPTILAB_MAX_ITERATIONS / CR3_MAX_MULT) {
+		xptilab_err("cr3: --block %u: at most %u", o->rc.m,
+			    XPTILAB_MAX_ITERATIONS / CR3_MAX_MULT);
+		return EXIT_USAGE;
 	}
 	return 0;
 }
@@ -156,101 +194,78 @@ static const char *unsupported_reason(enum xptilab_cr3_variant v,
 	return "CR4.PGE is off";
 }
 
-static void add_stats(struct result *res, uint64_t *v, size_t n)
+struct cr3_ctx {
+	int fd;
+	const struct cr3_opts *o;
+	struct cr3_bufs b;
+	unsigned int warmup;
+	/* per variant, from its blocks */
+	int cr3_writes[XPTILAB_CR3_NR_VARIANTS], global_flushes[XPTILAB_CR3_NR_VARIANTS];
+	uint64_t dropped[XPTILAB_CR3_NR_VARIANTS];
+	uint64_t shadow_events[XPTILAB_CR3_NR_VARIANTS];
+	unsigned int tsc_khz;
+};
+
+/* One XPTILAB_IOC_RUN_CR3 of n round trips; samples into the ctx buffers. */
+static int cr3_ioctl(struct cr3_ctx *x, enum xptilab_cr3_variant v,
+		     unsigned int n, struct xptilab_cr3_run *run)
 {
-	if (stats_compute(v, n, &res->st))
-		result_skip(res, "no sample survived");
+	memset(run, 0, sizeof(*run));
+	run->size = sizeof(*run);
+	run->cpu = x->o->cpu;
+	run->variant = v;
+	run->iterations = n;
+	run->touch_pages = x->o->touch;
+	run->samples = (uintptr_t)x->b.samples;
+	run->overhead = (uintptr_t)x->b.overhead;
+	run->touch_samples = x->o->touch ? (uintptr_t)x->b.touch : 0;
+	return ioctl(x->fd, XPTILAB_IOC_RUN_CR3, run);
 }
 
-/* One variant: returns 0 (ran or skipped) or 1 on a hard error. */
-static int run_variant(int fd, const struct cr3_opts *o,
-		       enum xptilab_cr3_variant v, struct cr3_bufs *b,
-		       struct report *r, uint64_t *ovh_pool, size_t *ovh_n)
+/* rounds_block_fn: an untimed warm-up run, then one block of m. */
+static long cr3_block(void *ctx, size_t var, uint64_t *s, uint64_t *s2,
+		      size_t *n2, uint64_t *ovh, size_t m)
 {
-	const char *name = variant_names[v];
+	struct cr3_ctx *x = ctx;
 	struct xptilab_cr3_run run;
-	struct result *res, *tres = NULL;
-	char tname[32];
-	uint64_t ovh_median;
-	struct stats ost;
 
-	memset(&run, 0, sizeof(run));
-	run.size = sizeof(run);
-	run.cpu = o->cpu;
-	run.variant = v;
-	run.iterations = o->iterations;
-	run.touch_pages = o->touch;
-	run.samples = (uintptr_t)b->samples;
-	run.overhead = (uintptr_t)b->overhead;
-	run.touch_samples = o->touch ? (uintptr_t)b->touch : 0;
-
-	res = report_add(r, name, "cycles");
-	if (o->touch) {
-		snprintf(tname, sizeof(tname), "%s+touch", name);
-		tres = report_add(r, tname, "cycles");
-		result_extra(tres, "touch_pages", o->touch);
-	}
-
-	if (ioctl(fd, XPTILAB_IOC_RUN_CR3, &run) < 0) {
-		int err = errno;
-
-		if (err == EOPNOTSUPP) {
-			const char *why = unsupported_reason(v, r);
-
-			result_skip(res, "%s", why);
-			if (tres)
-				result_skip(tres, "%s", why);
-			return 0;
-		}
-		xptilab_err("cr3: %s: XPTILAB_IOC_RUN_CR3 on cpu %u: %s", name,
-			    o->cpu, strerror(err));
-		return 1;
-	}
-
-	res->cr3_writes = run.cr3_writes;
-	res->global_flushes = run.global_flushes;
-	res->dropped = run.dropped;
-	if (tres)
-		tres->dropped = run.dropped;
-	if (run.n < o->iterations)
-		xptilab_err("cr3: %s: %u of %u samples: %u disturbed samples dropped",
-			    name, run.n, o->iterations, run.dropped);
-	if (!run.n) {
-		result_skip(res, "every sample was disturbed (%u dropped)",
-			    run.dropped);
-		if (tres)
-			result_skip(tres, "every sample was disturbed");
-		return 0;
-	}
-
-	/* The overhead pool (for the report) gets this run's samples. */
-	memcpy(ovh_pool + *ovh_n, b->overhead, run.n * sizeof(uint64_t));
-	*ovh_n += run.n;
-	stats_compute(b->overhead, run.n, &ost);
-	ovh_median = ost.median;
-
-	timing_subtract(b->samples, run.n, ovh_median);
-	add_stats(res, b->samples, run.n);
-	result_extra(res, "overhead_median", (double)ovh_median);
-	result_extra(res, "shadow_events", (double)run.shadow_events);
-	result_extra(res, "tsc_khz", (double)run.tsc_khz);
-	if (tres) {
-		timing_subtract(b->touch, run.n, ovh_median);
-		add_stats(tres, b->touch, run.n);
-		result_extra(tres, "overhead_median", (double)ovh_median);
-		result_extra(tres, "tsc_khz", (double)run.tsc_khz);
-	}
-	return 0;
+	if (x->warmup && cr3_ioctl(x, var, x->warmup, &run) < 0)
+		goto fail;
+	if (cr3_ioctl(x, var, m, &run) < 0)
+		goto fail;
+	x->cr3_writes[var] = run.cr3_writes;
+	x->global_flushes[var] = run.global_flushes;
+	x->dropped[var] += run.dropped;
+	x->shadow_events[var] += run.shadow_events;
+	x->tsc_khz = run.tsc_khz;
+	memcpy(s, x->b.samples, run.n * sizeof(*s));
+	memcpy(ovh, x->b.overhead, run.n * sizeof(*ovh));
+	if (x->o->touch)
+		memcpy(s2, x->b.touch, run.n * sizeof(*s2));
+	*n2 = run.n;
+	if (run.n < m)
+		xptilab_err("cr3: %s: %u of %zu samples: %u disturbed samples dropped",
+			    variant_names[var], run.n, m, run.dropped);
+	return run.n;
+fail:
+	xptilab_err("cr3: %s: XPTILAB_IOC_RUN_CR3 on cpu %u: %s",
+		    variant_names[var], x->o->cpu, strerror(errno));
+	return -1;
 }
 
 int cmd_cr3(int argc, char **argv)
 {
-	struct cr3_bufs b = { 0 };
+	struct rounds_var rv[XPTILAB_CR3_NR_VARIANTS], rt[XPTILAB_CR3_NR_VARIANTS];
+	bool active[XPTILAB_CR3_NR_VARIANTS] = { false };
+	struct result *res[XPTILAB_CR3_NR_VARIANTS] = { NULL };
+	struct result *tres[XPTILAB_CR3_NR_VARIANTS] = { NULL };
 	uint64_t *ovh_pool = NULL;
-	size_t ovh_n = 0, nvar = 0;
+	size_t ovh_n = 0, nact = 0;
+	struct cr3_ctx x = { 0 };
 	struct cr3_opts o;
 	struct report r;
-	int fd, ret = 0;
+	bool ran = false;
+	int ret = 0;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
@@ -259,22 +274,23 @@ int cmd_cr3(int argc, char **argv)
 		xptilab_err("cr3: --cpu %u: not an online CPU", o.cpu);
 		return EXIT_USAGE;
 	}
-	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++)
-		nvar += !!(o.variants & (1u << v));
+	x.o = &o;
+	x.warmup = o.rc.m / 10 + 1;
+	o.rc.warmup = x.warmup;
 
-	fd = dev_open();
-	if (fd < 0)
+	x.fd = dev_open();
+	if (x.fd < 0)
 		return 1;
-	b.samples = calloc(o.iterations, sizeof(uint64_t));
-	b.overhead = calloc(o.iterations, sizeof(uint64_t));
-	b.touch = o.touch ? calloc(o.iterations, sizeof(uint64_t)) : NULL;
-	ovh_pool = calloc(nvar * o.iterations, sizeof(uint64_t));
-	if (!b.samples || !b.overhead || (o.touch && !b.touch) || !ovh_pool) {
+	o.rc.max_mult = CR3_MAX_MULT;
+	x.b.samples = calloc((size_t)o.rc.m * CR3_MAX_MULT, sizeof(uint64_t));
+	x.b.overhead = calloc((size_t)o.rc.m * CR3_MAX_MULT, sizeof(uint64_t));
+	x.b.touch = o.touch ? calloc((size_t)o.rc.m * CR3_MAX_MULT, sizeof(uint64_t)) : NULL;
+	if (!x.b.samples || !x.b.overhead || (o.touch && !x.b.touch)) {
 		xptilab_err("out of memory");
 		ret = 1;
 		goto out;
 	}
-	report_init(&r, "cr3", o.fmt, fd, o.cpu);
+	report_init(&r, "cr3", o.fmt, x.fd, o.cpu);
 	if (!r.has_info) {
 		ret = 1;
 		goto out_report;
@@ -283,24 +299,104 @@ int cmd_cr3(int argc, char **argv)
 		xptilab_err("warning: module ABI %u, tool built for ABI %u",
 			    r.info.abi_version, XPTILAB_ABI_VERSION);
 
-	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS && !ret; v++)
-		if (o.variants & (1u << v))
-			ret = run_variant(fd, &o, v, &b, &r, ovh_pool, &ovh_n);
-	if (ret)
-		goto out_report;
+	/* A one-sample probe per variant: SKIP what cannot run here. */
+	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++) {
+		struct xptilab_cr3_run run;
+		char tname[32];
 
+		if (!(o.variants & (1u << v)))
+			continue;
+		res[v] = report_add(&r, variant_names[v], "cycles");
+		if (o.touch) {
+			snprintf(tname, sizeof(tname), "%s+touch", variant_names[v]);
+			tres[v] = report_add(&r, tname, "cycles");
+			result_extra(tres[v], "touch_pages", o.touch);
+		}
+		if (cr3_ioctl(&x, v, 1, &run) < 0) {
+			const char *why = unsupported_reason(v, &r);
+
+			if (errno != EOPNOTSUPP) {
+				xptilab_err("cr3: %s: XPTILAB_IOC_RUN_CR3 on cpu %u: %s",
+					    variant_names[v], o.cpu, strerror(errno));
+				ret = 1;
+				goto out_report;
+			}
+			result_skip(res[v], "%s", why);
+			if (tres[v])
+				result_skip(tres[v], "%s", why);
+			continue;
+		}
+		active[v] = true;
+		nact++;
+	}
+	if (nact) {
+		ran = true;
+		if (rounds_run(&o.rc, XPTILAB_CR3_NR_VARIANTS, active, cr3_block, &x,
+			       rv, o.touch ? rt : NULL)) {
+			ret = 1;
+			goto out_rounds;
+		}
+	}
+	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++)
+		ovh_n += active[v] ? rv[v].novh : 0;
+	ovh_pool = calloc(ovh_n ? ovh_n : 1, sizeof(uint64_t));
+	if (!ovh_pool) {
+		xptilab_err("out of memory");
+		ret = 1;
+		goto out_rounds;
+	}
+	ovh_n = 0;
+	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++) {
+		if (!active[v])
+			continue;
+		memcpy(ovh_pool + ovh_n, rv[v].ovh, rv[v].novh * sizeof(uint64_t));
+		ovh_n += rv[v].novh;
+	}
+	/* One overhead median for the whole run, sampled next to every trip. */
 	if (ovh_n && !stats_compute(ovh_pool, ovh_n, &r.overhead))
 		r.has_overhead = true;
+	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++) {
+		if (!active[v])
+			continue;
+		res[v]->cr3_writes = x.cr3_writes[v];
+		res[v]->global_flushes = x.global_flushes[v];
+		res[v]->dropped = x.dropped[v];
+		rounds_finish(&rv[v], r.overhead.median);
+		result_rounds(res[v], &rv[v]);
+		result_extra(res[v], "overhead_median", (double)r.overhead.median);
+		result_extra(res[v], "shadow_events", (double)x.shadow_events[v]);
+		result_extra(res[v], "tsc_khz", (double)x.tsc_khz);
+		if (tres[v]) {
+			tres[v]->dropped = x.dropped[v];
+			rounds_finish(&rt[v], r.overhead.median);
+			result_rounds(tres[v], &rt[v]);
+			result_extra(tres[v], "overhead_median", (double)r.overhead.median);
+			result_extra(tres[v], "tsc_khz", (double)x.tsc_khz);
+		}
+	}
+	r.has_rounds = true;
+	r.rounds = o.rc;
+	r.samples_path = o.samples;
+	if (o.samples && report_write_samples(&r, o.samples))
+		ret = 1;
 	report_print(&r, stdout);
 	if (fflush(stdout))
 		ret = 1;
+out_rounds:
+	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS && ran; v++) {
+		if (!active[v])
+			continue;
+		rounds_free(&rv[v]);
+		if (o.touch)
+			rounds_free(&rt[v]);
+	}
 out_report:
 	report_free(&r);
 out:
 	free(ovh_pool);
-	free(b.samples);
-	free(b.overhead);
-	free(b.touch);
-	close(fd);
+	free(x.b.samples);
+	free(x.b.overhead);
+	free(x.b.touch);
+	close(x.fd);
 	return ret;
 }

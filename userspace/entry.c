@@ -35,6 +35,7 @@
 #include "dev.h"
 #include "args.h"
 #include "report.h"
+#include "rounds.h"
 #include "session.h"
 #include "timing.h"
 #include "tramp.h"
@@ -45,6 +46,9 @@
 #define CHEAP_ITERATIONS	20000
 #define XPTI_ITERATIONS		10000
 #define MAX_WARMUP		1000
+#define DEFAULT_BLOCK		500
+/* a cheap variant's block up to this many times longer (rounds.h) */
+#define ENTRY_MAX_MULT		16
 /* Session samples: give up after this many tries per wanted sample. */
 #define SESSION_TRIES		20
 
@@ -67,13 +71,23 @@ static const struct variant {
 	{ "session-trap", K_SESSION, XPTILAB_ENTRY_XPTI, true, XPTI_ITERATIONS },
 };
 
+/* What a variant's blocks add up to (its record's fields and extras). */
+struct acc {
+	bool skipped;
+	char reason[128];
+	bool has_xen;			/* a Xen PV guest's syscall: xen_xpti */
+	int xen_xpti;
+	int cr3_writes, global_flushes;
+	unsigned int vec, sv, window;
+	uint64_t entries, race_hits, deferred, dropped, enters, exits;
+};
+
 struct run {
 	int fd, cpu;
 	unsigned int iterations;	/* 0: each variant's default */
 	unsigned int window;
 	const struct xptilab_info *info;
-	uint64_t *ovh;			/* pooled timer overhead samples */
-	size_t novh;
+	struct acc acc[ARRAY_SIZE(variants)];
 	bool xen_pv;			/* a 64-bit Xen PV guest: Xen's entries */
 	int xen_xpti;			/* Xen's XPTI here: 1, 0, -1 unknown */
 	int xen_cr3_writes;		/* per syscall round trip, or -1 */
@@ -147,10 +161,9 @@ static size_t warmup_of(size_t n)
 
 /* Linux's own entries: CR3 writes per round trip depend on PTI. */
 static int run_linux(struct run *run, const struct variant *v,
-		     struct result *res, uint64_t *s, size_t n)
+		     struct acc *res, uint64_t *s, uint64_t *o, size_t n)
 {
 	long want = getppid();
-	uint64_t *o = run->ovh + run->novh;
 
 	res->cr3_writes = run->info->features & XPTILAB_FEAT_PTI ? 2 : 0;
 	res->global_flushes = 0;
@@ -158,15 +171,20 @@ static int run_linux(struct run *run, const struct variant *v,
 		/* Xen's path instead: docs/xen.md derives these counts. */
 		res->cr3_writes = run->xen_cr3_writes;
 		res->global_flushes = -1;
-		result_extra(res, "xen_xpti", run->xen_xpti);
+		res->has_xen = true;
+		res->xen_xpti = run->xen_xpti;
 	}
 	if (v->kind == K_INT80 && !run->info->abi_version) {
-		result_skip(res, "without the module the tool cannot tell whether the kernel has IA32 emulation (int $0x80)");
+		res->skipped = true;
+		snprintf(res->reason, sizeof(res->reason),
+			 "without the module the tool cannot tell whether the kernel has IA32 emulation (int $0x80)");
 		return 1;
 	}
 	if (v->kind == K_INT80) {
 		if (!(run->info->features & XPTILAB_FEAT_IA32_EMU)) {
-			result_skip(res, "the kernel has no IA32 emulation (int $0x80)");
+			res->skipped = true;
+			snprintf(res->reason, sizeof(res->reason),
+				 "the kernel has no IA32 emulation (int $0x80)");
 			return 1;
 		}
 		if (trigger_int80_getppid() != want) {
@@ -181,12 +199,11 @@ static int run_linux(struct run *run, const struct variant *v,
 		}
 		TIMED_LOOP(trigger_syscall_getppid(), s, o, n, warmup_of(n));
 	}
-	run->novh += n;
 	return 0;
 }
 
 static int run_vector(struct run *run, const struct variant *v,
-		      struct result *res, uint64_t *s, size_t n)
+		      struct acc *res, uint64_t *s, uint64_t *o, size_t n)
 {
 	struct xptilab_entry_config c;
 	struct xptilab_counters before, after;
@@ -207,17 +224,15 @@ static int run_vector(struct run *run, const struct variant *v,
 	res->global_flushes = c.global_flushes;
 	if (tramp_counters(run->fd, run->cpu, &before))
 		goto out;
-	time_vector(vec, s, run->ovh + run->novh, n, nwarm);
+	time_vector(vec, s, o, n, nwarm);
 	if (tramp_counters(run->fd, run->cpu, &after))
 		goto out;
-	run->novh += n;
 
-	result_extra(res, "vector", vec);
-	if (v->trap)
-		result_extra(res, "window", window);
-	result_extra(res, "entries", after.entries - before.entries);
-	result_extra(res, "race_hits", after.race_hits - before.race_hits);
-	result_extra(res, "deferred", after.deferred - before.deferred);
+	res->vec = vec;
+	res->window = window;
+	res->entries += after.entries - before.entries;
+	res->race_hits += after.race_hits - before.race_hits;
+	res->deferred += after.deferred - before.deferred;
 	if (after.entries - before.entries != n + nwarm) {
 		xptilab_err("%s: the module counted %llu entries on cpu %d, expected %zu",
 			    v->name,
@@ -298,7 +313,7 @@ static void prefault(uint64_t *v, size_t n)
  * runs on the shadow root, so a round trip is exactly XPTI's two switches.
  */
 static int run_session(struct run *run, const struct variant *v,
-		       struct result *res, uint64_t *s, size_t n)
+		       struct acc *res, uint64_t *s, uint64_t *o, size_t n)
 {
 	struct xptilab_entry_config c;
 	struct xptilab_counters before, after;
@@ -312,7 +327,9 @@ static int run_session(struct run *run, const struct variant *v,
 
 	if (session_op(run->fd, run->cpu, XPTILAB_SESSION_START, 0, &sv)) {
 		if (errno == EBUSY) {
-			result_skip(res, "another process has sessions (EBUSY)");
+			res->skipped = true;
+			snprintf(res->reason, sizeof(res->reason),
+				 "another process has sessions (EBUSY)");
 			return 1;
 		}
 		xptilab_err("%s: session START on cpu %d: %s", v->name, run->cpu,
@@ -339,12 +356,11 @@ static int run_session(struct run *run, const struct variant *v,
 	res->cr3_writes = c.cr3_writes ? 2 : 0;
 	res->global_flushes = c.global_flushes;
 	prefault(s, n);
-	prefault(run->ovh + run->novh, n);
+	prefault(o, n);
 	if (tramp_counters(run->fd, run->cpu, &before) ||
 	    session_stats(run->fd, run->cpu, &sb))
 		goto out;
-	got = session_samples(vec, sv, s, run->ovh + run->novh, n, nwarm,
-			      &tries, &dropped);
+	got = session_samples(vec, sv, s, o, n, nwarm, &tries, &dropped);
 	if (got < 0) {
 		xptilab_err("%s: the session vector refused the entry on cpu %d",
 			    v->name, run->cpu);
@@ -360,16 +376,14 @@ static int run_session(struct run *run, const struct variant *v,
 			    v->name, got, n, (unsigned long long)dropped);
 		goto out;
 	}
-	run->novh += n;
-	res->dropped = dropped;
-	result_extra(res, "vector", vec);
-	if (v->trap)
-		result_extra(res, "window", window);
-	result_extra(res, "session_vector", sv);
-	result_extra(res, "entries", after.entries - before.entries);
-	result_extra(res, "race_hits", after.race_hits - before.race_hits);
-	result_extra(res, "session_enters", sa.enters - sb.enters);
-	result_extra(res, "session_exits", sa.exits - sb.exits);
+	res->dropped += dropped;
+	res->vec = vec;
+	res->window = window;
+	res->sv = sv;
+	res->entries += after.entries - before.entries;
+	res->race_hits += after.race_hits - before.race_hits;
+	res->enters += sa.enters - sb.enters;
+	res->exits += sa.exits - sb.exits;
 	if (after.entries - before.entries != tries) {
 		xptilab_err("%s: the module counted %llu entries on cpu %d, expected %llu",
 			    v->name,
@@ -403,13 +417,18 @@ static bool module_free(const bool *selected)
 static int usage(FILE *out, int status)
 {
 	fprintf(out,
-		"usage: xptilab entry [--cpu N] [--iterations N] [--variant V|all]\n"
-		"                     [--window W] [--json|--csv]\n"
+		"usage: xptilab entry [--cpu N] [--rounds K] [--block M] [--seed S]\n"
+		"                     [--iterations N] [--variant V|all] [--window W]\n"
+		"                     [--samples FILE] [--json|--csv]\n"
 		"  --cpu N         CPU to pin to and configure (default %d)\n"
-		"  --iterations N  samples per variant (default %d for syscall, int80\n"
-		"                  and gate, %d for the others)\n"
-		"  --variant V     one of:", DEFAULT_CPU, CHEAP_ITERATIONS,
-		XPTI_ITERATIONS);
+		"  --rounds K      rounds, round 0 discarded (default %d); each round runs\n"
+		"                  every variant once, in a fresh seeded random order\n"
+		"  --block M       entries per variant per round (default %d), after\n"
+		"                  M/10+1 untimed ones\n"
+		"  --seed S        seed of the orders (default: from the clock; recorded)\n"
+		"  --iterations N  instead of --block: N per variant in all (M = N/(K-1))\n"
+		"  --samples FILE  write every block's samples to FILE\n"
+		"  --variant V     one of:", DEFAULT_CPU, ROUNDS_DEFAULT_K, DEFAULT_BLOCK);
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
 		fprintf(out, " %s", variants[i].name);
 	fprintf(out, ", or all (default)\n"
@@ -421,26 +440,84 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
+/* rounds_block_fn: one block of variant vi (its warm-up included). */
+static long entry_block(void *ctx, size_t vi, uint64_t *s, uint64_t *s2,
+			size_t *n2, uint64_t *o, size_t n)
+{
+	struct run *run = ctx;
+	const struct variant *v = &variants[vi];
+	struct acc *a = &run->acc[vi];
+	int ret;
+
+	(void)s2;
+	(void)n2;
+	if (a->skipped)
+		return 0;
+	if (v->kind == K_VECTOR)
+		ret = run_vector(run, v, a, s, o, n);
+	else if (v->kind == K_SESSION)
+		ret = run_session(run, v, a, s, o, n);
+	else
+		ret = run_linux(run, v, a, s, o, n);
+	if (ret < 0)
+		return -1;
+	return ret ? 0 : (long)n;
+}
+
+static void acc_to_result(const struct variant *v, const struct acc *a,
+			  struct result *res)
+{
+	res->cr3_writes = a->cr3_writes;
+	res->global_flushes = a->global_flushes;
+	res->dropped = a->dropped;
+	if (a->has_xen)
+		result_extra(res, "xen_xpti", a->xen_xpti);
+	if (v->kind == K_VECTOR || v->kind == K_SESSION) {
+		result_extra(res, "vector", a->vec);
+		if (v->trap)
+			result_extra(res, "window", a->window);
+		if (v->kind == K_SESSION)
+			result_extra(res, "session_vector", a->sv);
+		result_extra(res, "entries", a->entries);
+		result_extra(res, "race_hits", a->race_hits);
+		if (v->kind == K_SESSION) {
+			result_extra(res, "session_enters", a->enters);
+			result_extra(res, "session_exits", a->exits);
+		} else {
+			result_extra(res, "deferred", a->deferred);
+		}
+	}
+}
+
 int cmd_entry(int argc, char **argv)
 {
 	enum report_format fmt = REPORT_TABLE;
-	const char *which = "all";
+	const char *which = "all", *samples_path = NULL;
 	struct run run = { .fd = -1, .cpu = DEFAULT_CPU };
+	struct rounds_cfg rc = { .k = ROUNDS_DEFAULT_K, .seed = rounds_seed() };
+	struct rounds_var rv[ARRAY_SIZE(variants)];
 	unsigned long val;
-	bool selected[ARRAY_SIZE(variants)] = { false };
-	uint64_t *samples[ARRAY_SIZE(variants)] = { NULL };
-	size_t nsamples[ARRAY_SIZE(variants)] = { 0 };
+	bool selected[ARRAY_SIZE(variants)] = { false }, ran = false;
+	struct result *res[ARRAY_SIZE(variants)] = { NULL };
+	uint64_t *ovh = NULL, *pool;
+	size_t npool;
 	struct report r;
-	size_t total = 0;
+	size_t nsel = 0, novh = 0;
 	int status = 1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+		int err = 0;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			return usage(stdout, 0);
 		if (report_format_arg(a, &fmt))
 			continue;
+		if (rounds_arg(argc, argv, &i, &rc, &err)) {
+			if (err)
+				return usage(stderr, EXIT_USAGE);
+			continue;
+		}
 		if (!strcmp(a, "--cpu") && args_uint(next, CPU_SETSIZE - 1, &val)) {
 			run.cpu = val;
 		} else if (!strcmp(a, "--iterations") &&
@@ -451,6 +528,8 @@ int cmd_entry(int argc, char **argv)
 			run.window = val;
 		} else if (!strcmp(a, "--variant") && next) {
 			which = next;
+		} else if (!strcmp(a, "--samples") && next) {
+			samples_path = next;
 		} else {
 			xptilab_err("entry: bad argument '%s'%s%s", a,
 				    next ? " " : "", next ? next : "");
@@ -460,15 +539,18 @@ int cmd_entry(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
 		selected[i] = !strcmp(which, "all") || !strcmp(which, variants[i].name);
-		if (selected[i]) {
-			nsamples[i] = run.iterations ? run.iterations : variants[i].iterations;
-			total += nsamples[i];
-		}
+		nsel += selected[i];
 	}
-	if (!total) {
+	if (!nsel) {
 		xptilab_err("entry: unknown variant '%s'", which);
 		return usage(stderr, EXIT_USAGE);
 	}
+	/* The same block size for every variant: rounds pair them. */
+	if (!rc.m)
+		rc.m = run.iterations ? (run.iterations + rc.k - 2) / (rc.k - 1) :
+		       DEFAULT_BLOCK;
+	rc.warmup = warmup_of(rc.m);
+	rc.max_mult = ENTRY_MAX_MULT;
 
 	/*
 	 * syscall (and int80) need no module: without it (a Xen PV guest, or
@@ -495,68 +577,78 @@ int cmd_entry(int argc, char **argv)
 	}
 	if (timing_pin(run.cpu))
 		goto out_close;
-	run.ovh = calloc(total, sizeof(*run.ovh));
-	if (!run.ovh) {
-		xptilab_err("out of memory");
-		goto out_close;
-	}
 	if (run.fd >= 0)
 		tramp_arm(run.fd, run.cpu);
 
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
-		const struct variant *v = &variants[i];
-		struct result *res;
-		int ret;
-
 		if (!selected[i])
 			continue;
-		res = report_add(&r, v->name, "cycles");
-		if (run.fd < 0 && (v->kind == K_VECTOR || v->kind == K_SESSION)) {
-			result_skip(res, "needs the module (%s not available%s)",
-				    XPTILAB_DEVICE, run.xen_pv ?
-				    ": it refuses a Xen PV guest" : "");
-			continue;
+		res[i] = report_add(&r, variants[i].name, "cycles");
+		if (run.fd < 0 && (variants[i].kind == K_VECTOR ||
+				   variants[i].kind == K_SESSION)) {
+			run.acc[i].skipped = true;
+			snprintf(run.acc[i].reason, sizeof(run.acc[i].reason),
+				 "needs the module (%s not available%s)",
+				 XPTILAB_DEVICE, run.xen_pv ?
+				 ": it refuses a Xen PV guest" : "");
 		}
-		samples[i] = calloc(nsamples[i], sizeof(uint64_t));
-		if (!samples[i]) {
-			xptilab_err("out of memory");
-			goto out;
-		}
-		if (v->kind == K_VECTOR)
-			ret = run_vector(&run, v, res, samples[i], nsamples[i]);
-		else if (v->kind == K_SESSION)
-			ret = run_session(&run, v, res, samples[i], nsamples[i]);
-		else
-			ret = run_linux(&run, v, res, samples[i], nsamples[i]);
-		if (ret < 0)
-			goto out;
 	}
+	ran = true;
+	if (rounds_run(&rc, ARRAY_SIZE(variants), selected, entry_block, &run, rv, NULL))
+		goto out;
 
 	/* One overhead for the whole run, sampled next to every entry. */
-	if (run.novh) {
-		stats_compute(run.ovh, run.novh, &r.overhead);
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
+		novh += selected[i] ? rv[i].novh : 0;
+	ovh = calloc(novh ? novh : 1, sizeof(*ovh));
+	if (!ovh) {
+		xptilab_err("out of memory");
+		goto out;
+	}
+	novh = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
+		if (!selected[i] || run.acc[i].skipped)
+			continue;
+		memcpy(ovh + novh, rv[i].ovh, rv[i].novh * sizeof(*ovh));
+		novh += rv[i].novh;
+	}
+	if (novh) {
+		stats_compute(ovh, novh, &r.overhead);
 		r.has_overhead = true;
 	}
-	for (size_t i = 0, k = 0; i < ARRAY_SIZE(variants); i++) {
-		struct result *res;
-
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
 		if (!selected[i])
 			continue;
-		res = &r.results[k++];
-		if (res->skipped)
+		if (run.acc[i].skipped) {
+			result_skip(res[i], "%s", run.acc[i].reason);
 			continue;
-		timing_subtract(samples[i], nsamples[i], r.overhead.median);
-		stats_compute(samples[i], nsamples[i], &res->st);
-		median_ci(res, samples[i], nsamples[i]);
+		}
+		rounds_finish(&rv[i], r.overhead.median);
+		result_rounds(res[i], &rv[i]);
+		acc_to_result(&variants[i], &run.acc[i], res[i]);
+		pool = rounds_pool(&rv[i], &npool);
+		if (pool) {
+			stats_sort(pool, npool);
+			median_ci(res[i], pool, npool);
+			free(pool);
+		}
 	}
+	r.has_rounds = true;
+	r.rounds = rc;
+	r.samples_path = samples_path;
+	status = 0;
+	if (samples_path && report_write_samples(&r, samples_path))
+		status = 1;
 	report_print(&r, stdout);
-	status = fflush(stdout) ? 1 : 0;
+	if (fflush(stdout))
+		status = 1;
 out:
 	if (run.fd >= 0)
 		tramp_disarm();
-	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
-		free(samples[i]);
-	free(run.ovh);
+	for (size_t i = 0; i < ARRAY_SIZE(variants) && ran; i++)
+		if (selected[i])
+			rounds_free(&rv[i]);
+	free(ovh);
 out_close:
 	report_free(&r);
 	if (run.fd >= 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <cpuid.h>
 
 #include "dev.h"
 #include "json.h"
@@ -53,6 +54,31 @@ static void xen_json(struct json *j, const struct xen_facts *x)
 	json_object_end(j);
 }
 
+/*
+ * The CPU vendor (CPUID leaf 0) and the kernel command line: claim 5
+ * pairs guests of one CPU model and vendor booted with and without
+ * pti=off.
+ */
+static void info_boot_json(struct json *j)
+{
+	unsigned int a, b, c, d;
+	char vendor[13] = "", line[1024] = "";
+	FILE *f;
+
+	if (__get_cpuid(0, &a, &b, &c, &d)) {
+		memcpy(vendor, &b, 4);
+		memcpy(vendor + 4, &d, 4);
+		memcpy(vendor + 8, &c, 4);
+	}
+	json_string(j, "cpu_vendor", vendor);
+	f = fopen("/proc/cmdline", "re");
+	if (f && fgets(line, sizeof(line), f))
+		line[strcspn(line, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	json_string(j, "cmdline", line);
+}
+
 void info_json(struct json *j, const char *key,
 	       const struct xptilab_info *info, const struct platform *plat)
 {
@@ -82,6 +108,7 @@ void info_json(struct json *j, const char *key,
 	json_string(j, "hypervisor_type", xen_hypervisor_type(&plat->xen));
 	if (plat->xen.present)
 		xen_json(j, &plat->xen);
+	info_boot_json(j);
 	json_object_end(j);
 }
 

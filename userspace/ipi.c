@@ -41,11 +41,13 @@
 #include "json.h"
 #include "args.h"
 #include "report.h"
+#include "rounds.h"
 #include "stats.h"
 #include "timing.h"
 #include "xptilab.h"
 
 #define IPI_DEFAULT_ITERATIONS	1000
+#define IPI_DEFAULT_BLOCK	50
 #define MAX_CPUS		XPTILAB_MAX_CPU_BITS
 #define ONLINE_CPUS		"/sys/devices/system/cpu/online"
 #define LOCAL_DISTANCE		10	/* Linux's; libnuma's numa_distance(n, n) */
@@ -74,6 +76,8 @@ struct ipi_opts {
 	unsigned int iterations;
 	unsigned int variants;		/* bit per enum xptilab_ipi_variant */
 	enum report_format fmt;
+	struct rounds_cfg rc;
+	const char *samples;		/* --samples FILE, or NULL */
 };
 
 /* The machine's CPUs and NUMA nodes as libnuma describes them. */
@@ -93,6 +97,7 @@ struct target_set {
 	int cpus[MAX_CPUS];		/* ascending: the module's handler order */
 	int distance;			/* max over targets, from the initiator's node */
 	int node;			/* SET_NODE: its node; else -1 */
+	int same_as;			/* index of a set with the same CPUs, or -1 */
 };
 
 /* What each report record was measured on (report.c keeps no pointer). */
@@ -104,7 +109,8 @@ static int usage(FILE *out, int status)
 {
 	fprintf(out,
 		"usage: xptilab ipi [--from CPU] [--targets LIST | --count N | --node N]\n"
-		"                   [--variant V[,V...]] [--iterations N] [--json|--csv]\n"
+		"                   [--variant V[,V...]] [--rounds K] [--block M] [--seed S]\n"
+		"                   [--iterations N] [--samples FILE] [--json|--csv]\n"
 		"  --from CPU       initiator, pinned (default: the first online CPU)\n"
 		"  --targets LIST   target CPUs, e.g. 1-3,6 (not the initiator)\n"
 		"  --count N        the N CPUs nearest the initiator (NUMA distance, then\n"
@@ -113,7 +119,14 @@ static int usage(FILE *out, int status)
 		"                   (default: sweep counts 1 .. CPUs - 1, then every node)\n"
 		"  --variant V      empty, sync, flush, flush-nonglobal, invpcid or all\n"
 		"                   (default all)\n"
-		"  --iterations N   IPI rounds per run, 1..%u (default %u)\n"
+		"  --rounds K       rounds, round 0 discarded (default 21); each round runs\n"
+		"                   every (target set, variant) once, in a fresh seeded order\n"
+		"  --block M        IPI rounds per configuration per round (default 50),\n"
+		"                   after M/10+1 untimed ones\n"
+		"  --seed S         seed of the orders (default: from the clock; recorded)\n"
+		"  --iterations N   instead of --block: N IPI rounds per configuration in\n"
+		"                   all, 1..%u (default %u; M = N / (K - 1))\n"
+		"  --samples FILE   write every block's samples to FILE\n"
 		"  --json, --csv    machine-readable output (default: a table)\n"
 		"Records: <variant>/latency (initiator: send -> all targets done) and\n"
 		"<variant>/handler (each target's handler, all targets pooled), in TSC cycles.\n",
@@ -151,16 +164,29 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 	o->iterations = IPI_DEFAULT_ITERATIONS;
 	o->variants = ALL_VARIANTS;
 	o->fmt = REPORT_TABLE;
+	o->rc.k = ROUNDS_DEFAULT_K;
+	o->rc.seed = rounds_seed();
+	bool iters = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
 		char name[32];
 		size_t k;
 		long v;
+		int err = 0;
 
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			usage(stdout, 0);
 			return -1;
+		}
+		if (rounds_arg(argc, argv, &i, &o->rc, &err)) {
+			if (err)
+				return EXIT_USAGE;
+			continue;
+		}
+		if (!strcmp(arg, "--samples") && i + 1 < argc) {
+			o->samples = argv[++i];
+			continue;
 		}
 		if (report_format_arg(arg, &o->fmt))
 			continue;
@@ -207,6 +233,7 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 			if (parse_num(name, val, 1, XPTILAB_MAX_IPI_ITERATIONS, &v))
 				return EXIT_USAGE;
 			o->iterations = v;
+			iters = true;
 		} else if (args_variants("ipi", val, variant_names, XPTILAB_IPI_NR_VARIANTS,
 					 &o->variants)) {
 			return EXIT_USAGE;
@@ -214,6 +241,13 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 	}
 	if (selectors > 1) {
 		xptilab_err("ipi: --targets, --count and --node exclude each other");
+		return EXIT_USAGE;
+	}
+	if (!o->rc.m)
+		o->rc.m = iters ? (o->iterations + o->rc.k - 2) / (o->rc.k - 1) :
+			  IPI_DEFAULT_BLOCK;
+	if (o->rc.m > XPTILAB_MAX_IPI_ITERATIONS) {
+		xptilab_err("ipi: --block %u: at most %u", o->rc.m, XPTILAB_MAX_IPI_ITERATIONS);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -585,57 +619,77 @@ static void set_extras(struct result *res, const struct target_set *s,
 	result_extra(res, "iterations", iterations);
 }
 
-/*
- * One run: two records. Returns 0 (ran or skipped), EXIT_USAGE when the
- * module refused the input, 1 on any other error.
- */
-static int run_one(int fd, int kmsg, const struct ipi_opts *o, int from,
-		   const struct target_set *s, unsigned int v,
-		   struct ipi_bufs *b, struct report *r)
-{
-	const char *name = variant_names[v];
-	uint64_t bits[MAX_CPUS / 64] = { 0 };
-	struct xptilab_ipi_run run;
+/* One configuration (a target set and a variant), run in rounds. */
+struct conf {
+	const struct target_set *set;
+	unsigned int v;
 	struct result *lat, *hnd;
-	char rname[32], why[256];
-	uint64_t worst = 0;
-	int err;
+	unsigned int calls;		/* blocks run; the first is round 0 */
+	int same_as;			/* the conf that measures this one, or -1 */
+	uint64_t *per_target;		/* [target][kept samples] */
+	size_t nper;			/* kept samples per target */
+	unsigned int tsc_khz;
+};
+
+struct ipi_ctx {
+	int fd, kmsg, from;
+	struct ipi_bufs b;
+	struct conf *confs;
+	unsigned int warmup;
+	size_t cap;			/* per_target capacity per target */
+	const struct report *r;
+};
+
+/*
+ * One XPTILAB_IOC_RUN_IPI of n IPI rounds for c. Returns 0, or the errno
+ * (the caller says what it means).
+ */
+static int ipi_ioctl(struct ipi_ctx *x, const struct conf *c, unsigned int n,
+		     struct xptilab_ipi_run *run)
+{
+	const struct target_set *s = c->set;
+	uint64_t bits[MAX_CPUS / 64] = { 0 };
 
 	for (int i = 0; i < s->ncpus; i++)
 		bits[s->cpus[i] / 64] |= 1ULL << (s->cpus[i] % 64);
-	memset(&run, 0, sizeof(run));
-	run.size = sizeof(run);
-	run.from_cpu = from;
-	run.variant = v;
-	run.iterations = o->iterations;
-	run.targets = (uintptr_t)bits;
-	run.target_bits = s->cpus[s->ncpus - 1] + 1;
-	run.latency = (uintptr_t)b->latency;
-	run.handler = (uintptr_t)b->handler;
+	memset(run, 0, sizeof(*run));
+	run->size = sizeof(*run);
+	run->from_cpu = x->from;
+	run->variant = c->v;
+	run->iterations = n;
+	run->targets = (uintptr_t)bits;
+	run->target_bits = s->cpus[s->ncpus - 1] + 1;
+	run->latency = (uintptr_t)x->b.latency;
+	run->handler = (uintptr_t)x->b.handler;
+	kmsg_skip(x->kmsg);
+	if (ioctl(x->fd, XPTILAB_IOC_RUN_IPI, run))
+		return errno;
+	if (run->ntargets != (__u32)s->ncpus) {
+		xptilab_err("ipi: %s: the module counted %u targets, the tool %d",
+			    variant_names[c->v], run->ntargets, s->ncpus);
+		return EIO;
+	}
+	return 0;
+}
 
-	snprintf(rname, sizeof(rname), "%s/latency", name);
-	lat = report_add(r, rname, "cycles");
-	set_extras(lat, s, o->iterations);
-	snprintf(rname, sizeof(rname), "%s/handler", name);
-	hnd = report_add(r, rname, "cycles");
-	set_extras(hnd, s, o->iterations);
+/* What a failed run means: 0 (skipped), EXIT_USAGE or 1, said. */
+static int ipi_failed(struct ipi_ctx *x, struct conf *c, int err)
+{
+	const char *name = variant_names[c->v];
+	char why[256];
 
-	kmsg_skip(kmsg);
-	if (ioctl(fd, XPTILAB_IOC_RUN_IPI, &run) == 0)
-		goto ran;
-	err = errno;
-	if (err == EOPNOTSUPP && v == XPTILAB_IPI_INVPCID) {
-		result_skip(lat, "%s", invpcid_reason(r));
-		result_skip(hnd, "%s", invpcid_reason(r));
+	if (err == EOPNOTSUPP && c->v == XPTILAB_IPI_INVPCID && c->lat) {
+		result_skip(c->lat, "%s", invpcid_reason(x->r));
+		result_skip(c->hnd, "%s", invpcid_reason(x->r));
 		return 0;
 	}
 	if (err == EINVAL) {
-		if (kmsg_reason(kmsg, why, sizeof(why)))
+		if (kmsg_reason(x->kmsg, why, sizeof(why)))
 			xptilab_err("ipi: %s: the module refused the run (EINVAL): %s",
 				    name, why);
 		else
 			xptilab_err("ipi: %s: the module refused the run (EINVAL): a target offline or out of range, the initiator among the targets, or the tool not pinned to cpu %d (details in dmesg)",
-				    name, from);
+				    name, x->from);
 		return EXIT_USAGE;
 	}
 	if (err == EBUSY) {
@@ -643,30 +697,42 @@ static int run_one(int fd, int kmsg, const struct ipi_opts *o, int from,
 			    name);
 		return 1;
 	}
-	xptilab_err("ipi: %s: XPTILAB_IOC_RUN_IPI from cpu %d: %s", name, from,
-		    strerror(err));
+	if (err != EIO)
+		xptilab_err("ipi: %s: XPTILAB_IOC_RUN_IPI from cpu %d: %s", name,
+			    x->from, strerror(err));
 	return 1;
-ran:
-	if (run.ntargets != (__u32)s->ncpus) {
-		xptilab_err("ipi: %s: the module counted %u targets, the tool %d",
-			    name, run.ntargets, s->ncpus);
-		return 1;
-	}
-	stats_compute(b->latency, o->iterations, &lat->st);
-	/* each target's median (sorting its slice), then all pooled */
-	for (int k = 0; k < s->ncpus; k++) {
-		struct stats ts;
+}
 
-		stats_compute(b->handler + (size_t)k * o->iterations,
-			      o->iterations, &ts);
-		if (ts.median > worst)
-			worst = ts.median;
+/*
+ * rounds_block_fn: an untimed warm-up run, then one block of m IPI rounds;
+ * s gets the latencies, s2 every target's handler samples (m x targets).
+ */
+static long ipi_block(void *ctx, size_t ci, uint64_t *s, uint64_t *s2,
+		      size_t *n2, uint64_t *ovh, size_t m)
+{
+	struct ipi_ctx *x = ctx;
+	struct conf *c = &x->confs[ci];
+	struct xptilab_ipi_run run;
+	size_t nt = c->set->ncpus;
+	int err;
+
+	(void)ovh;
+	if (x->warmup && (err = ipi_ioctl(x, c, x->warmup, &run)))
+		return ipi_failed(x, c, err), -1;
+	if ((err = ipi_ioctl(x, c, m, &run)))
+		return ipi_failed(x, c, err), -1;
+	c->tsc_khz = run.tsc_khz;
+	memcpy(s, x->b.latency, m * sizeof(*s));
+	memcpy(s2, x->b.handler, m * nt * sizeof(*s2));
+	*n2 = m * nt;
+	/* each target's samples, kept rounds only: max_target_median */
+	if (c->calls++ && c->per_target && c->nper + m <= x->cap) {
+		for (size_t k = 0; k < nt; k++)
+			memcpy(c->per_target + k * x->cap + c->nper,
+			       x->b.handler + k * m, m * sizeof(uint64_t));
+		c->nper += m;
 	}
-	stats_compute(b->handler, (size_t)o->iterations * s->ncpus, &hnd->st);
-	result_extra(lat, "tsc_khz", (double)run.tsc_khz);
-	result_extra(hnd, "tsc_khz", (double)run.tsc_khz);
-	result_extra(hnd, "max_target_median", (double)worst);
-	return 0;
+	return m;
 }
 
 /* ---- output ---- */
@@ -875,12 +941,14 @@ int cmd_ipi(int argc, char **argv)
 {
 	struct target_set *sets = NULL;
 	struct rec_meta *meta = NULL;
-	struct ipi_bufs b = { 0 };
+	struct ipi_ctx x = { .fd = -1, .kmsg = -1 };
+	struct rounds_var *rv = NULL, *rh = NULL;
+	bool *active = NULL, ran = false;
 	struct ipi_opts o;
 	struct report r;
 	struct topo t;
 	int fd = -1, kmsg = -1, nsets = 0, from, maxt = 0, ret;
-	size_t nvar = 0, nrec;
+	size_t nvar = 0, nrec, nconf = 0;
 
 	ret = parse_args(argc, argv, &o);
 	if (ret)
@@ -913,11 +981,15 @@ int cmd_ipi(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
-	b.latency = calloc(o.iterations, sizeof(uint64_t));
-	b.handler = calloc((size_t)o.iterations * maxt, sizeof(uint64_t));
+	x.b.latency = calloc(o.rc.m, sizeof(uint64_t));
+	x.b.handler = calloc((size_t)o.rc.m * maxt, sizeof(uint64_t));
 	nrec = 2 * nvar * nsets;
 	meta = calloc(nrec, sizeof(*meta));
-	if (!b.latency || !b.handler || !meta) {
+	x.confs = calloc(nvar * nsets + 1, sizeof(*x.confs));
+	active = calloc(nvar * nsets + 1, sizeof(*active));
+	rv = calloc(nvar * nsets + 1, sizeof(*rv));
+	rh = calloc(nvar * nsets + 1, sizeof(*rh));
+	if (!x.b.latency || !x.b.handler || !meta || !x.confs || !active || !rv || !rh) {
 		xptilab_err("out of memory");
 		ret = 1;
 		goto out;
@@ -935,35 +1007,158 @@ int cmd_ipi(int argc, char **argv)
 		goto out_report;
 	}
 	kmsg = kmsg_open();
+	x.fd = fd;
+	x.kmsg = kmsg;
+	x.from = from;
+	x.r = &r;
+	x.warmup = o.rc.m / 10 + 1;
+	o.rc.warmup = x.warmup;
+	o.rc.s2_factor = maxt;
+	x.cap = (size_t)o.rc.m * o.rc.k;
 
+	/*
+	 * Every configuration (set x variant) is a "variant" of the rounds:
+	 * each round runs every one once, in a fresh order. A one-round probe
+	 * first: SKIP what the module refuses as unsupported.
+	 */
+	/*
+	 * A count set and a node set with the same CPUs are one configuration:
+	 * measured once (the first), reported under both names.
+	 */
+	for (int i = 0; i < nsets; i++) {
+		sets[i].same_as = -1;
+		for (int k = 0; k < i && sets[i].same_as < 0; k++)
+			if (sets[k].same_as < 0 && sets[k].ncpus == sets[i].ncpus &&
+			    !memcmp(sets[k].cpus, sets[i].cpus, sets[i].ncpus * sizeof(int)))
+				sets[i].same_as = k;
+	}
 	for (int i = 0; i < nsets && !ret; i++)
 		for (unsigned int v = 0; v < XPTILAB_IPI_NR_VARIANTS && !ret; v++) {
+			struct conf *c = &x.confs[nconf];
+			struct xptilab_ipi_run run;
+			char rname[32];
+			int err;
+
 			if (!(o.variants & (1u << v)))
 				continue;
-			ret = run_one(fd, kmsg, &o, from, &sets[i], v, &b, &r);
+			c->set = &sets[i];
+			c->v = v;
+			snprintf(rname, sizeof(rname), "%s/latency", variant_names[v]);
+			c->lat = report_add(&r, rname, "cycles");
+			set_extras(c->lat, &sets[i], o.rc.m * (o.rc.k - 1));
+			snprintf(rname, sizeof(rname), "%s/handler", variant_names[v]);
+			c->hnd = report_add(&r, rname, "cycles");
+			set_extras(c->hnd, &sets[i], o.rc.m * (o.rc.k - 1));
 			meta[r.n - 2].set = meta[r.n - 1].set = &sets[i];
+			c->same_as = -1;
+			if (sets[i].same_as >= 0) {
+				/* its twin's conf: same variant, earlier set */
+				for (size_t k = 0; k < nconf; k++)
+					if (x.confs[k].set == &sets[sets[i].same_as] &&
+					    x.confs[k].v == v)
+						c->same_as = k;
+			}
+			if (c->same_as >= 0) {
+				nconf++;
+				continue;
+			}
+			err = ipi_ioctl(&x, c, 1, &run);
+			if (err) {
+				ret = ipi_failed(&x, c, err);
+			} else {
+				active[nconf] = true;
+				c->per_target = calloc(x.cap * sets[i].ncpus, sizeof(uint64_t));
+				if (!c->per_target) {
+					xptilab_err("out of memory");
+					ret = 1;
+				}
+			}
+			nconf++;
 		}
 	if (ret)
 		goto out_report;
+	/* confs[] must not move: the results they point at are final now */
+	for (size_t c = 0; c < nconf; c++) {
+		x.confs[c].lat = NULL;
+		x.confs[c].hnd = NULL;
+	}
+	ran = true;
+	if (rounds_run(&o.rc, nconf, active, ipi_block, &x, rv, rh)) {
+		ret = 1;
+		goto out_report;
+	}
+	for (size_t c = 0, k = 0; c < nconf; c++, k += 2) {
+		struct conf *cf = &x.confs[c];
+		struct result *lat = &r.results[k], *hnd = &r.results[k + 1];
+		uint64_t worst = 0;
+		struct stats ts;
+
+		if (cf->same_as >= 0) {
+			/* measured as its twin: the same blocks, under this set's name */
+			const struct result *tl = &r.results[2 * cf->same_as];
+
+			lat->st = tl->st;
+			lat->rv = tl->rv;
+			hnd->st = tl[1].st;
+			hnd->rv = tl[1].rv;
+			if (tl->skipped) {
+				result_skip(lat, "%s", tl->reason);
+				result_skip(hnd, "%s", tl[1].reason);
+			}
+			result_extra(lat, "same_as_record", 2 * cf->same_as);
+			result_extra(hnd, "same_as_record", 2 * cf->same_as + 1);
+			continue;
+		}
+		if (!active[c])
+			continue;
+		rounds_finish(&rv[c], 0);
+		rounds_finish(&rh[c], 0);
+		result_rounds(lat, &rv[c]);
+		result_rounds(hnd, &rh[c]);
+		for (int t2 = 0; t2 < cf->set->ncpus && cf->nper; t2++) {
+			stats_compute(cf->per_target + t2 * x.cap, cf->nper, &ts);
+			if (ts.median > worst)
+				worst = ts.median;
+		}
+		result_extra(lat, "tsc_khz", (double)cf->tsc_khz);
+		result_extra(hnd, "tsc_khz", (double)cf->tsc_khz);
+		result_extra(hnd, "max_target_median", (double)worst);
+	}
+	r.has_rounds = true;
+	r.rounds = o.rc;
+	r.samples_path = o.samples;
+	if (o.samples && report_write_samples(&r, o.samples))
+		ret = 1;
 
 	if (o.fmt == REPORT_JSON)
-		print_json(&r, meta, &t, from, o.iterations);
+		print_json(&r, meta, &t, from, o.rc.m * (o.rc.k - 1));
 	else if (o.fmt == REPORT_CSV)
 		report_print(&r, stdout);
 	else
-		print_table(&r, meta, &t, from, o.iterations);
+		print_table(&r, meta, &t, from, o.rc.m * (o.rc.k - 1));
 	if (fflush(stdout))
 		ret = 1;
 out_report:
 	report_free(&r);
 out:
+	for (size_t c = 0; c < nconf; c++) {
+		if (ran && active[c]) {
+			rounds_free(&rv[c]);
+			rounds_free(&rh[c]);
+		}
+		free(x.confs[c].per_target);
+	}
+	free(x.confs);
+	free(active);
+	free(rv);
+	free(rh);
 	if (kmsg >= 0)
 		close(kmsg);
 	if (fd >= 0)
 		close(fd);
 	free(meta);
-	free(b.latency);
-	free(b.handler);
+	free(x.b.latency);
+	free(x.b.handler);
 	free(sets);
 	topo_free(&t);
 	return ret;

@@ -1,173 +1,143 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Streaming JSON writer, see json.h.  Output is indented by two spaces per
- * level and the top-level value ends with a newline.
+ * JSON writer, see json.h: values go into a jansson tree, which jansson
+ * serialises (two-space indent, keys in insertion order) when the
+ * top-level value is complete, followed by a newline.
  */
-#include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
+
+#define DUMP_FLAGS	(JSON_INDENT(2) | JSON_PRESERVE_ORDER | \
+			 JSON_REAL_PRECISION(17))
 
 void json_init(struct json *j, FILE *out)
 {
 	j->out = out;
 	j->depth = 0;
-	j->has_items[0] = false;
 }
 
-static void indent(struct json *j)
+/* Put v (a new reference) under key in the open container, or dump it. */
+static void put(struct json *j, const char *key, json_t *v)
 {
-	for (int i = 0; i < j->depth; i++)
-		fputs("  ", j->out);
-}
+	json_t *c;
 
-static void put_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-}
-
-/* Shortest of %.15g and %.17g that reads back as the same double. */
-static void put_double(FILE *out, double val)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.15g", val);
-	if (strtod(buf, NULL) != val)
-		snprintf(buf, sizeof(buf), "%.17g", val);
-	fputs(buf, out);
-}
-
-/* Separator, indentation and key before any value. */
-static void begin_value(struct json *j, const char *key)
-{
-	if (j->depth > 0) {
-		fputs(j->has_items[j->depth] ? ",\n" : "\n", j->out);
-		indent(j);
-	}
-	j->has_items[j->depth] = true;
-	if (key) {
-		put_string(j->out, key);
-		fputs(": ", j->out);
-	}
-}
-
-static void end_value(struct json *j)
-{
-	if (j->depth == 0)
+	if (!v)
+		abort();	/* out of memory */
+	if (j->depth == 0) {
+		json_dumpf(v, j->out, DUMP_FLAGS | JSON_ENCODE_ANY);
 		fputc('\n', j->out);
+		json_decref(v);
+		return;
+	}
+	c = j->stack[j->depth - 1];
+	if (json_is_object(c)) {
+		if (!key || json_object_set_new(c, key, v))
+			abort();	/* a programming error */
+	} else if (key || json_array_append_new(c, v)) {
+		abort();
+	}
 }
 
-static void open_container(struct json *j, const char *key, char c)
+static void open_container(struct json *j, const char *key, json_t *c)
 {
-	begin_value(j, key);
-	fputc(c, j->out);
-	if (j->depth + 1 >= JSON_MAX_DEPTH)
-		abort();	/* a programming error, not an input error */
-	j->has_items[++j->depth] = false;
+	if (!c || j->depth >= JSON_MAX_DEPTH)
+		abort();
+	if (j->depth > 0)
+		put(j, key, json_incref(c));
+	j->stack[j->depth++] = c;
 }
 
-static void close_container(struct json *j, char c)
+static void close_container(struct json *j)
 {
-	bool had_items = j->has_items[j->depth];
+	json_t *c;
 
 	if (j->depth == 0)
 		abort();
-	j->depth--;
-	if (had_items) {
+	c = j->stack[--j->depth];
+	if (j->depth == 0) {
+		json_dumpf(c, j->out, DUMP_FLAGS);
 		fputc('\n', j->out);
-		indent(j);
 	}
-	fputc(c, j->out);
-	end_value(j);
+	json_decref(c);
 }
 
 void json_object_begin(struct json *j, const char *key)
 {
-	open_container(j, key, '{');
+	open_container(j, key, json_object());
 }
 
 void json_object_end(struct json *j)
 {
-	close_container(j, '}');
+	close_container(j);
 }
 
 void json_array_begin(struct json *j, const char *key)
 {
-	open_container(j, key, '[');
+	open_container(j, key, json_array());
 }
 
 void json_array_end(struct json *j)
 {
-	close_container(j, ']');
+	close_container(j);
 }
 
-void json_string(struct json *j, const char *key, const char *val)
+/* A string jansson takes: not UTF-8 (jansson refuses it), bytes >= 0x80 as '?'. */
+static json_t *string_value(const char *val)
 {
-	begin_value(j, key);
-	if (val)
-		put_string(j->out, val);
-	else
-		fputs("null", j->out);
-	end_value(j);
+	json_t *v = (json_string)(val);
+	char *copy;
+
+	if (v)
+		return v;
+	copy = strdup(val);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = (json_string)(copy);
+	free(copy);
+	return v;
+}
+
+void xj_string(struct json *j, const char *key, const char *val)
+{
+	put(j, key, val ? string_value(val) : (json_null)());
 }
 
 void json_u64(struct json *j, const char *key, uint64_t val)
 {
-	begin_value(j, key);
-	fprintf(j->out, "%" PRIu64, val);
-	end_value(j);
+	/* jansson's integers are signed 64-bit: above that, a double */
+	put(j, key, val > INT64_MAX ? json_real((double)val) :
+		    json_integer((json_int_t)val));
 }
 
 void json_i64(struct json *j, const char *key, int64_t val)
 {
-	begin_value(j, key);
-	fprintf(j->out, "%" PRId64, val);
-	end_value(j);
+	put(j, key, json_integer(val));
 }
 
 void json_double(struct json *j, const char *key, double val)
 {
-	begin_value(j, key);
-	if (isfinite(val))
-		put_double(j->out, val);
+	/* integral values as integers, as a person would write them */
+	if (!isfinite(val))
+		put(j, key, (json_null)());
+	else if (val == floor(val) && fabs(val) < 9007199254740992.0)
+		put(j, key, json_integer((json_int_t)val));
 	else
-		fputs("null", j->out);
-	end_value(j);
+		put(j, key, json_real(val));
 }
 
 void json_bool(struct json *j, const char *key, bool val)
 {
-	begin_value(j, key);
-	fputs(val ? "true" : "false", j->out);
-	end_value(j);
+	put(j, key, json_boolean(val));
 }
 
-void json_null(struct json *j, const char *key)
+void xj_null(struct json *j, const char *key)
 {
-	begin_value(j, key);
-	fputs("null", j->out);
-	end_value(j);
+	put(j, key, (json_null)());
 }

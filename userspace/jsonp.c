@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* JSON reader, see jsonp.h. */
+/* JSON reader, see jsonp.h: jansson parses, this keeps its tree as ours. */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,385 +11,64 @@
 #include "json.h"
 #include "jsonp.h"
 
-#define JV_MAX_DEPTH	64
 #define JV_MAX_FILE	(64u << 20)
 
-struct parser {
-	const char *s, *end, *p;
-	char *err;
-	size_t errlen;
-	bool failed;
-	int depth;
-};
-
-static void fail(struct parser *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct parser *ps, const char *fmt, ...)
+/* jansson's tree as ours: keys in file order, numbers as doubles. */
+static bool convert(const json_t *in, struct jv *v)
 {
-	int line = 1, col = 1;
-	size_t off;
-	va_list ap;
-
-	if (ps->failed)
-		return;
-	ps->failed = true;
-	for (const char *q = ps->s; q < ps->p; q++) {
-		if (*q == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-	}
-	off = snprintf(ps->err, ps->errlen, "line %d, column %d: ", line, col);
-	if (off >= ps->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ps->err + off, ps->errlen - off, fmt, ap);
-	va_end(ap);
-}
-
-static void skip_ws(struct parser *ps)
-{
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-				   *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
-}
-
-static bool oom(struct parser *ps)
-{
-	fail(ps, "out of memory");
-	return false;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool read_hex4(struct parser *ps, unsigned int *out)
-{
-	unsigned int v = 0;
-
-	if (ps->end - ps->p < 4) {
-		fail(ps, "truncated \\u escape");
-		return false;
-	}
-	for (int i = 0; i < 4; i++) {
-		int h = hexval(ps->p[i]);
-
-		if (h < 0) {
-			fail(ps, "bad \\u escape");
-			return false;
-		}
-		v = v << 4 | h;
-	}
-	ps->p += 4;
-	*out = v;
-	return true;
-}
-
-static size_t put_utf8(char *d, unsigned int cp)
-{
-	if (cp < 0x80) {
-		d[0] = cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		d[0] = 0xc0 | cp >> 6;
-		d[1] = 0x80 | (cp & 0x3f);
-		return 2;
-	}
-	if (cp < 0x10000) {
-		d[0] = 0xe0 | cp >> 12;
-		d[1] = 0x80 | ((cp >> 6) & 0x3f);
-		d[2] = 0x80 | (cp & 0x3f);
-		return 3;
-	}
-	d[0] = 0xf0 | cp >> 18;
-	d[1] = 0x80 | ((cp >> 12) & 0x3f);
-	d[2] = 0x80 | ((cp >> 6) & 0x3f);
-	d[3] = 0x80 | (cp & 0x3f);
-	return 4;
-}
-
-/* At the opening quote; the string (NUL-terminated, no NUL inside) in *out. */
-static bool parse_string(struct parser *ps, char **out)
-{
-	const char *q;
-	char *buf, *d;
-
-	ps->p++;
-	/* the decoded string is never longer than the raw one */
-	for (q = ps->p; q < ps->end && *q != '"'; q++)
-		if (*q == '\\' && q + 1 < ps->end)
-			q++;
-	if (q >= ps->end) {
-		fail(ps, "unterminated string");
-		return false;
-	}
-	buf = malloc(q - ps->p + 1);
-	if (!buf)
-		return oom(ps);
-	d = buf;
-	while (*ps->p != '"') {
-		unsigned char c = *ps->p;
-
-		if (c < 0x20) {
-			fail(ps, "control character in a string");
-			goto bad;
-		}
-		if (c != '\\') {
-			*d++ = c;
-			ps->p++;
-			continue;
-		}
-		ps->p++;
-		switch (*ps->p++) {
-		case '"': *d++ = '"'; break;
-		case '\\': *d++ = '\\'; break;
-		case '/': *d++ = '/'; break;
-		case 'b': *d++ = '\b'; break;
-		case 'f': *d++ = '\f'; break;
-		case 'n': *d++ = '\n'; break;
-		case 'r': *d++ = '\r'; break;
-		case 't': *d++ = '\t'; break;
-		case 'u': {
-			unsigned int cp, lo;
-
-			if (!read_hex4(ps, &cp))
-				goto bad;
-			if (cp >= 0xd800 && cp < 0xdc00) {
-				if (ps->end - ps->p < 6 || ps->p[0] != '\\' ||
-				    ps->p[1] != 'u') {
-					fail(ps, "unpaired surrogate in \\u escape");
-					goto bad;
-				}
-				ps->p += 2;
-				if (!read_hex4(ps, &lo))
-					goto bad;
-				if (lo < 0xdc00 || lo >= 0xe000) {
-					fail(ps, "unpaired surrogate in \\u escape");
-					goto bad;
-				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp < 0xe000) {
-				fail(ps, "unpaired surrogate in \\u escape");
-				goto bad;
-			}
-			if (cp == 0) {
-				fail(ps, "\\u0000 in a string");
-				goto bad;
-			}
-			d += put_utf8(d, cp);
-			break;
-		}
-		default:
-			ps->p--;
-			fail(ps, "bad escape in a string");
-			goto bad;
-		}
-	}
-	ps->p++;
-	*d = '\0';
-	*out = buf;
-	return true;
-bad:
-	free(buf);
-	return false;
-}
-
-static bool parse_number(struct parser *ps, struct jv *v)
-{
-	const char *q = ps->p;
-	char buf[64];
-
-	if (q < ps->end && *q == '-')
-		q++;
-	if (q < ps->end && *q == '0') {
-		q++;
-	} else if (q < ps->end && *q >= '1' && *q <= '9') {
-		while (q < ps->end && *q >= '0' && *q <= '9')
-			q++;
-	} else {
-		fail(ps, "bad number");
-		return false;
-	}
-	if (q < ps->end && *q == '.') {
-		q++;
-		if (q >= ps->end || *q < '0' || *q > '9') {
-			fail(ps, "bad number");
-			return false;
-		}
-		while (q < ps->end && *q >= '0' && *q <= '9')
-			q++;
-	}
-	if (q < ps->end && (*q == 'e' || *q == 'E')) {
-		q++;
-		if (q < ps->end && (*q == '+' || *q == '-'))
-			q++;
-		if (q >= ps->end || *q < '0' || *q > '9') {
-			fail(ps, "bad number");
-			return false;
-		}
-		while (q < ps->end && *q >= '0' && *q <= '9')
-			q++;
-	}
-	if ((size_t)(q - ps->p) >= sizeof(buf)) {
-		fail(ps, "number too long");
-		return false;
-	}
-	memcpy(buf, ps->p, q - ps->p);
-	buf[q - ps->p] = '\0';
-	v->type = JV_NUM;
-	v->num = strtod(buf, NULL);
-	if (!isfinite(v->num)) {
-		fail(ps, "number out of range");
-		return false;
-	}
-	ps->p = q;
-	return true;
-}
-
-static bool parse_value(struct parser *ps, struct jv *v);
-
-static bool grow(struct parser *ps, struct jv *v, size_t *cap, bool keys)
-{
-	size_t ncap;
-	struct jv *items;
-
-	if (v->n < *cap)
-		return true;
-	ncap = *cap ? 2 * *cap : 8;
-	items = realloc(v->items, ncap * sizeof(*items));
-	if (!items)
-		return oom(ps);
-	v->items = items;
-	if (keys) {
-		char **k = realloc(v->keys, ncap * sizeof(*k));
-
-		if (!k)
-			return oom(ps);
-		v->keys = k;
-	}
-	*cap = ncap;
-	return true;
-}
-
-static bool parse_container(struct parser *ps, struct jv *v, bool obj)
-{
-	char close = obj ? '}' : ']';
-	size_t cap = 0;
-
-	if (++ps->depth > JV_MAX_DEPTH) {
-		fail(ps, "nested deeper than %d", JV_MAX_DEPTH);
-		return false;
-	}
-	v->type = obj ? JV_OBJ : JV_ARR;
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == close) {
-		ps->p++;
-		ps->depth--;
-		return true;
-	}
-	for (;;) {
-		char *key = NULL;
-
-		skip_ws(ps);
-		if (obj) {
-			if (ps->p >= ps->end || *ps->p != '"') {
-				fail(ps, "expected a key (a string)");
-				return false;
-			}
-			if (!parse_string(ps, &key))
-				return false;
-			for (size_t i = 0; i < v->n; i++)
-				if (!strcmp(v->keys[i], key)) {
-					fail(ps, "duplicate key \"%s\"", key);
-					free(key);
-					return false;
-				}
-			skip_ws(ps);
-			if (ps->p >= ps->end || *ps->p != ':') {
-				fail(ps, "expected ':' after a key");
-				free(key);
-				return false;
-			}
-			ps->p++;
-		}
-		if (!grow(ps, v, &cap, obj)) {
-			free(key);
-			return false;
-		}
-		memset(&v->items[v->n], 0, sizeof(v->items[0]));
-		if (obj)
-			v->keys[v->n] = key;
-		v->n++;
-		if (!parse_value(ps, &v->items[v->n - 1]))
-			return false;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == close) {
-			ps->p++;
-			ps->depth--;
-			return true;
-		}
-		fail(ps, "expected ',' or '%c'", close);
-		return false;
-	}
-}
-
-static bool literal(struct parser *ps, const char *word)
-{
-	size_t n = strlen(word);
-
-	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n)) {
-		fail(ps, "unexpected character '%c'", *ps->p);
-		return false;
-	}
-	ps->p += n;
-	return true;
-}
-
-static bool parse_value(struct parser *ps, struct jv *v)
-{
-	skip_ws(ps);
-	if (ps->p >= ps->end) {
-		fail(ps, "unexpected end of the text");
-		return false;
-	}
-	switch (*ps->p) {
-	case '{':
-		return parse_container(ps, v, true);
-	case '[':
-		return parse_container(ps, v, false);
-	case '"':
-		v->type = JV_STR;
-		return parse_string(ps, &v->str);
-	case 't':
-		v->type = JV_BOOL;
-		v->b = true;
-		return literal(ps, "true");
-	case 'f':
-		v->type = JV_BOOL;
-		return literal(ps, "false");
-	case 'n':
+	switch (json_typeof(in)) {
+	case JSON_NULL:
 		v->type = JV_NULL;
-		return literal(ps, "null");
-	default:
-		return parse_number(ps, v);
+		return true;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		v->type = JV_BOOL;
+		v->b = json_is_true(in);
+		return true;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		v->type = JV_NUM;
+		v->num = json_number_value(in);
+		return true;
+	case JSON_STRING:
+		v->type = JV_STR;
+		v->str = strdup(json_string_value(in));
+		return v->str != NULL;
+	case JSON_ARRAY: {
+		size_t i;
+		const json_t *x;
+
+		v->type = JV_ARR;
+		v->items = calloc(json_array_size(in) + 1, sizeof(*v->items));
+		if (!v->items)
+			return false;
+		json_array_foreach(in, i, x) {
+			v->n++;
+			if (!convert(x, &v->items[i]))
+				return false;
+		}
+		return true;
 	}
+	case JSON_OBJECT: {
+		size_t n = json_object_size(in);
+		const char *key;
+		json_t *x;
+
+		v->type = JV_OBJ;
+		v->items = calloc(n + 1, sizeof(*v->items));
+		v->keys = calloc(n + 1, sizeof(*v->keys));
+		if (!v->items || !v->keys)
+			return false;
+		/* jansson keeps insertion (file) order */
+		json_object_foreach((json_t *)in, key, x) {
+			v->keys[v->n] = strdup(key);
+			if (!v->keys[v->n++] || !convert(x, &v->items[v->n - 1]))
+				return false;
+		}
+		return true;
+	}
+	}
+	return false;
 }
 
 static void jv_free_inner(struct jv *v)
@@ -414,11 +93,9 @@ void jv_free(struct jv *v)
 
 struct jv *jv_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct parser ps = {
-		.s = text, .end = text + len, .p = text, .err = err,
-		.errlen = errlen,
-	};
 	struct jv *v = calloc(1, sizeof(*v));
+	json_error_t je;
+	json_t *root;
 
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
@@ -429,15 +106,20 @@ struct jv *jv_parse(const char *text, size_t len, char *err, size_t errlen)
 		free(v);
 		return NULL;
 	}
-	if (parse_value(&ps, v)) {
-		skip_ws(&ps);
-		if (ps.p < ps.end)
-			fail(&ps, "text after the JSON value");
+	root = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		snprintf(err, errlen, "line %d, column %d: %s", je.line, je.column,
+			 je.text);
+		free(v);
+		return NULL;
 	}
-	if (ps.failed) {
+	if (!convert(root, v)) {
+		snprintf(err, errlen, "out of memory");
+		json_decref(root);
 		jv_free(v);
 		return NULL;
 	}
+	json_decref(root);
 	return v;
 }
 

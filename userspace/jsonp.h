@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A small JSON reader: the whole text into a tree of values, for the
- * commands that read results files (report, compare, merge, run-all).
+ * A JSON reader: the whole text into a tree of values, for the commands
+ * that read results files (report, compare, merge, run-all). Parsing is
+ * jansson's (Debian libjansson); this keeps the tree in a plain form.
  * Numbers are doubles (every count xptilab writes is below 2^53). Objects
  * keep their keys in file order; a duplicate key is an error.
  */

@@ -6,6 +6,7 @@
 
 #include <uapi/xptilab.h>
 
+#include "ci.h"
 #include "xptilab.h"
 
 #ifndef XPTILAB_VERSION
@@ -28,6 +29,7 @@ static const struct command {
 	{ "report", cmd_report, "DIR", "DIR/results.json as report.md, results.csv, plots" },
 	{ "compare", cmd_compare, "A B", "two results.json files: medians and ratios" },
 	{ "merge", cmd_merge, "--out F L=F..", "one-machine results.json files into one" },
+	{ "verdict", cmd_verdict, "FILE", "paired per-round comparison with CI and verdict" },
 };
 
 bool xptilab_have_command(const char *name)

@@ -487,17 +487,53 @@ static void md_models(FILE *f, const struct results *res, const char *exp)
 	fputc('\n', f);
 }
 
+static bool guest_icount(const struct results *res, size_t g)
+{
+	const char *em = machine_str(&res->guests[g], "emulator");
+
+	return em && !strcmp(em, "qemu-tcg-icount");
+}
+
+/*
+ * Instructions per round trip of r's variant: the median of the same
+ * experiment/variant/params in an icount guest with the same PTI setting
+ * (exact), or NAN.
+ */
+static double icount_of(const struct results *res, const struct rec *r)
+{
+	for (size_t i = 0; i < res->nrecs; i++) {
+		const struct rec *k = &res->recs[i];
+
+		if (k->kind == REC_STATS && guest_icount(res, k->guest) &&
+		    machine_bool(&res->guests[k->guest], "pti") ==
+		    machine_bool(&res->guests[r->guest], "pti") &&
+		    !strcmp(k->experiment, r->experiment) &&
+		    !strcmp(k->variant, r->variant) &&
+		    !strcmp(k->params_text, r->params_text))
+			return k->median;
+	}
+	return NAN;
+}
+
 static void md_table(FILE *f, const struct results *res, const char *exp)
 {
 	size_t *idx = calloc(res->nrecs + 1, sizeof(*idx)), n;
-	bool race = !strcmp(exp, "race"), params = false;
+	bool race = !strcmp(exp, "race"), params = false, insn = false;
 	char b[12][32];
 
 	if (!idx)
 		return;
 	n = order(res, exp, idx);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		params |= res->recs[idx[i]].params_text[0] != '\0';
+		insn |= !race && !isnan(icount_of(res, &res->recs[idx[i]]));
+	}
+	if (insn)
+		fputs("*instructions per round trip*: the median of the same variant in "
+		      "an icount guest with the same PTI setting (`vm-run --icount`: the "
+		      "TSC counts retired instructions; `-` where there is none), exact and "
+		      "repeatable; it measures path length only, with no TLB, cache or "
+		      "microcode cost.\n\n", f);
 	fputc('|', f);
 	if (res->combined)
 		fputs(" guest |", f);
@@ -507,10 +543,11 @@ static void md_table(FILE *f, const struct results *res, const char *exp)
 	if (race)
 		fputs(" entries | IPIs | race hits | per million entries | deferred | CR3 writes | global flushes |\n", f);
 	else
-		fputs(" n | min | median | p90 | p99 | max | mean | stddev | CR3 writes | global flushes |\n", f);
+		fprintf(f, " n | min | median | p90 | p99 | max | mean | stddev | CR3 writes | global flushes |%s\n",
+			insn ? " instructions per round trip |" : "");
 	fputs("|", f);
 	for (int c = 0; c < (res->combined ? 1 : 0) + 1 + (params ? 1 : 0) +
-	     (race ? 7 : 10); c++)
+	     (race ? 7 : 10) + insn; c++)
 		fputs("---|", f);
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
@@ -545,12 +582,14 @@ static void md_table(FILE *f, const struct results *res, const char *exp)
 				num(r->cr3_writes, b[4], 32),
 				num(r->global_flushes, b[5], 32));
 		else
-			fprintf(f, " %s | %s | **%s** | %s | %s | %s | %.1f | %.1f | %s | %s |\n",
+			fprintf(f, " %s | %s | **%s** | %s | %s | %s | %.1f | %.1f | %s | %s |%s%s%s\n",
 				num(r->n, b[0], 32), num(r->min, b[1], 32),
 				num(r->median, b[2], 32), num(r->p90, b[3], 32),
 				num(r->p99, b[4], 32), num(r->max, b[5], 32),
 				r->mean, r->stddev, num(r->cr3_writes, b[6], 32),
-				num(r->global_flushes, b[7], 32));
+				num(r->global_flushes, b[7], 32), insn ? " " : "",
+				insn ? num(icount_of(res, r), b[8], 32) : "",
+				insn ? " |" : "");
 	}
 	fputc('\n', f);
 	free(idx);
@@ -620,8 +659,10 @@ static int write_md(const char *path, const struct results *res,
 		fputs("\n\n", f);
 	}
 	md_machines(f, res);
-	if (claims)
+	if (claims) {
 		claims_md(f, claims);
+		claims_precision(f, NULL, res);
+	}
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
@@ -1003,7 +1044,8 @@ static int plots(const char *dir, const struct results *res, bool *plotted)
 }
 
 /* DIR/claims.txt: the claims as text (scripts/bench prints it). */
-static int write_claims_txt(const char *path, const struct claim *claims)
+static int write_claims_txt(const char *path, const struct claim *claims,
+			    const struct results *res)
 {
 	FILE *f = fopen(path, "we");
 
@@ -1012,6 +1054,7 @@ static int write_claims_txt(const char *path, const struct claim *claims)
 		return -1;
 	}
 	claims_text(f, claims);
+	claims_precision(NULL, f, res);
 	if (fclose(f)) {
 		xptilab_err("report: %s: %s", path, strerror(errno));
 		return -1;
@@ -1075,7 +1118,7 @@ int cmd_report(int argc, char **argv)
 	if (write_md(path, &res, plotted, claims))
 		goto out;
 	snprintf(path, sizeof(path), "%s/claims.txt", dir);
-	if (write_claims_txt(path, claims))
+	if (write_claims_txt(path, claims, &res))
 		goto out;
 	if (!quiet)
 		render_summary(stdout, &res);

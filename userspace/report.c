@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Experiment reports as a table, JSON or CSV (see report.h). */
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,91 @@ void report_stats_json(struct json *j, const struct stats *s)
 	json_double(j, "stddev", s->stddev);
 }
 
+/*
+ * The blocks of every record, after "variants" so that the records stay
+ * flat objects: "blocks": [per record null, or [[round, pos, t, n, median,
+ * p10, p90], ...]] (BLOCK_FIELDS).
+ */
+#define BLOCK_FIELDS	"round", "pos", "t", "n", "median", "p10", "p90"
+
+static void blocks_json(struct json *j, const struct report *r)
+{
+	static const char *const fields[] = { BLOCK_FIELDS };
+
+	json_array_begin(j, "block_fields");
+	for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
+		json_string(j, NULL, fields[f]);
+	json_array_end(j);
+	json_array_begin(j, "blocks");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+
+		if (!res->rv || res->skipped) {
+			json_null(j, NULL);
+			continue;
+		}
+		json_array_begin(j, NULL);
+		for (size_t b = 0; b < res->rv->nblocks; b++) {
+			const struct block *k = &res->rv->blocks[b];
+
+			json_array_begin(j, NULL);
+			json_u64(j, NULL, k->round);
+			json_u64(j, NULL, k->pos);
+			json_double(j, NULL, round(k->t * 1e6) / 1e6);
+			json_u64(j, NULL, k->n);
+			json_u64(j, NULL, k->median);
+			json_u64(j, NULL, k->p10);
+			json_u64(j, NULL, k->p90);
+			json_array_end(j);
+		}
+		json_array_end(j);
+	}
+	json_array_end(j);
+}
+
+void result_rounds(struct result *res, const struct rounds_var *rv)
+{
+	size_t n;
+	uint64_t *all = rounds_pool(rv, &n);
+
+	res->rv = rv;
+	if (!all || stats_compute(all, n, &res->st))
+		result_skip(res, "no sample survived");
+	free(all);
+}
+
+int report_write_samples(const struct report *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f) {
+		xptilab_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fputs("# xptilab samples 1: experiment record variant round pos n samples...\n", f);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct result *res = &r->results[i];
+
+		if (!res->rv || res->skipped)
+			continue;
+		for (size_t b = 0; b < res->rv->nblocks; b++) {
+			const struct block *k = &res->rv->blocks[b];
+
+			fprintf(f, "%s %zu %s %u %u %zu", r->experiment, i,
+				res->variant, k->round, k->pos, k->n);
+			for (size_t s = 0; s < k->n; s++)
+				fprintf(f, " %llu", (unsigned long long)k->v[s]);
+			fputc('\n', f);
+		}
+	}
+	if (ferror(f) | fclose(f)) {
+		xptilab_err("%s: write failed", path);
+		ret = -1;
+	}
+	return ret;
+}
+
 static void print_json(const struct report *r, FILE *out)
 {
 	struct json j;
@@ -112,13 +199,26 @@ static void print_json(const struct report *r, FILE *out)
 	}
 	if (r->hooks.json_top)
 		r->hooks.json_top(&j, r, r->hooks.ctx);
+	if (r->has_rounds) {
+		json_object_begin(&j, "rounds");
+		json_u64(&j, "k", r->rounds.k);
+		json_u64(&j, "m", r->rounds.m);
+		json_u64(&j, "warmup", r->rounds.warmup);
+		json_u64(&j, "seed", r->rounds.seed);
+		json_u64(&j, "discarded_rounds", 1);
+		json_string(&j, "samples", r->samples_path);
+		json_object_end(&j);
+	}
 	json_array_begin(&j, "variants");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct result *res = &r->results[i];
 
 		json_object_begin(&j, NULL);
 		json_string(&j, "name", res->variant);
-		json_string(&j, "unit", res->unit);
+		/* under icount the TSC counts retired instructions */
+		json_string(&j, "unit", r->plat.emulator &&
+			    !strcmp(r->plat.emulator, "qemu-tcg-icount") &&
+			    !strcmp(res->unit, "cycles") ? "instructions" : res->unit);
 		json_bool(&j, "skipped", res->skipped);
 		if (res->skipped) {
 			json_string(&j, "reason", res->reason);
@@ -137,6 +237,8 @@ static void print_json(const struct report *r, FILE *out)
 		json_object_end(&j);
 	}
 	json_array_end(&j);
+	if (r->has_rounds)
+		blocks_json(&j, r);
 	json_object_end(&j);
 }
 
@@ -218,6 +320,10 @@ static void print_table(const struct report *r, FILE *out)
 	if (r->has_overhead)
 		fprintf(out, "timer overhead: median %llu cycles (subtracted), n=%zu\n",
 			(unsigned long long)r->overhead.median, r->overhead.n);
+	if (r->has_rounds)
+		fprintf(out, "rounds: %u (round 0 discarded), %u samples a block after %u untimed, seed %llu\n",
+			r->rounds.k, r->rounds.m, r->rounds.warmup,
+			(unsigned long long)r->rounds.seed);
 	fprintf(out, "%-16s %8s %9s %9s %9s %9s %9s %11s %6s %5s %7s\n",
 		"variant", "n", "min", "median", "p90", "p99", "max", "mean",
 		"cr3wr", "flush", "dropped");

@@ -15,6 +15,7 @@
 #include <uapi/xptilab.h>
 
 #include "platform.h"
+#include "rounds.h"
 #include "stats.h"
 
 #define REPORT_SCHEMA		1
@@ -38,6 +39,7 @@ struct result {
 	uint64_t dropped;		/* disturbed samples discarded */
 	size_t nextra;
 	struct result_extra extra[REPORT_MAX_EXTRA];
+	const struct rounds_var *rv;	/* its blocks when run in rounds, or NULL */
 };
 
 struct json;
@@ -68,6 +70,9 @@ struct report {
 	struct result *results;
 	size_t n, cap;
 	struct report_json_hooks hooks;
+	bool has_rounds;
+	struct rounds_cfg rounds;	/* k, m, warm-up, seed */
+	const char *samples_path;	/* --samples: raw samples written here */
 };
 
 /* Parse "--json"/"--csv" into *fmt; returns true if arg was one. */
@@ -86,6 +91,20 @@ void result_skip(struct result *res, const char *fmt, ...)
 void result_extra(struct result *res, const char *key, double val);
 
 void report_print(const struct report *r, FILE *out);
+
+/*
+ * A record measured in rounds: keep rv (its blocks, already
+ * rounds_finish()ed) and summarise every kept sample into res->st.
+ */
+void result_rounds(struct result *res, const struct rounds_var *rv);
+
+/*
+ * The raw samples of every record run in rounds, one block a line:
+ * "EXPERIMENT RECORD VARIANT ROUND POS N V1 V2 ..." (RECORD: the record's
+ * index in this report; samples sorted, after subtraction),
+ * after a "# xptilab samples 1" header. 0, or -1 with the reason printed.
+ */
+int report_write_samples(const struct report *r, const char *path);
 
 /* n, min, median, p90, p99, max, mean, stddev as members of an object. */
 void report_stats_json(struct json *j, const struct stats *s);

@@ -157,6 +157,149 @@ static int params_text(struct vctx *c, const struct jv *p, char *buf,
 	return 0;
 }
 
+/* "blocks" of a record measured in rounds (schema 2); none is fine. */
+static int load_blocks(struct vctx *c, const struct jv *o, struct rec *r)
+{
+	const struct jv *b = jv_get(o, "blocks");
+
+	if (!b)
+		return 0;
+	if (b->type != JV_ARR)
+		return bad(c, "field \"blocks\" is %s, not an array", jv_type_name(b->type));
+	r->bround = calloc(b->n ? b->n : 1, sizeof(double));
+	r->bmed = calloc(b->n ? b->n : 1, sizeof(double));
+	r->bp10 = calloc(b->n ? b->n : 1, sizeof(double));
+	if (!r->bround || !r->bmed || !r->bp10)
+		return bad(c, "out of memory");
+	for (size_t i = 0; i < b->n; i++) {
+		const struct jv *k = &b->items[i];
+		double rd = jv_num(k, "round"), md = jv_num(k, "median");
+		double p10 = jv_num(k, "p10");
+
+		if (k->type != JV_OBJ || isnan(rd) || isnan(md) || isnan(p10))
+			return bad(c, "blocks[%zu] lacks a number \"round\", \"median\" or \"p10\"", i);
+		r->bround[i] = rd;
+		r->bmed[i] = md;
+		r->bp10[i] = p10;
+	}
+	r->nblocks = b->n;
+	return 0;
+}
+
+static int cmp_u64p(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Recompute every block's median and p10 from the raw samples file an
+ * experiment names ("samples"), when it is there: the numbers in
+ * results.json are then checked, not trusted. Lines: "EXP RECORD VARIANT
+ * ROUND POS N V1..VN", RECORD the index among the experiment's records. A
+ * missing file leaves the JSON's block statistics.
+ */
+static int load_samples(struct results *res, size_t g, const char *exp,
+			const char *name)
+{
+	char path[4096], *line = NULL, *slash;
+	size_t cap = 0, nv = 0;
+	uint64_t *v = NULL;
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s", res->path);
+	slash = strrchr(path, '/');
+	if (slash)
+		slash[1] = '\0';
+	else
+		path[0] = '\0';
+	if (res->combined)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s/%s",
+			 res->guests[g].label, name);
+	else
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0) {
+		char e[32], var[64];
+		unsigned int round, pos;
+		size_t n, idx, seen = 0;
+		int off;
+		char *p;
+
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%31s %zu %63s %u %u %zu%n", e, &idx, var, &round, &pos,
+			   &n, &off) != 6 || strcmp(e, exp))
+			continue;
+		if (n > nv) {
+			uint64_t *t = realloc(v, n * sizeof(*v));
+
+			if (!t) {
+				ret = -1;
+				break;
+			}
+			v = t;
+			nv = n;
+		}
+		p = line + off;
+		for (size_t i = 0; i < n; i++) {
+			char *end;
+
+			v[i] = strtoull(p, &end, 10);
+			if (end == p) {
+				xptilab_err("%s: %s %s round %u: %zu samples announced, fewer found",
+					    path, e, var, round, n);
+				ret = -1;
+				goto out;
+			}
+			p = end;
+		}
+		qsort(v, n, sizeof(*v), cmp_u64p);
+		/* the idx-th record of this experiment in this guest */
+		for (size_t i = 0; i < res->nrecs; i++) {
+			struct rec *r = &res->recs[i];
+
+			if (r->guest != g || strcmp(r->experiment, exp))
+				continue;
+			if (seen++ != idx || strcmp(r->variant, var))
+				continue;
+			for (size_t b = 0; b < r->nblocks; b++) {
+				if (r->bround[b] != round || !n)
+					continue;
+				/* nearest rank, as stats.c */
+				r->bmed[b] = v[(n + 1) / 2 - 1];
+				r->bp10[b] = v[(n * 10 + 99) / 100 - 1];
+				r->from_samples = true;
+			}
+		}
+	}
+out:
+	free(line);
+	free(v);
+	fclose(f);
+	return ret;
+}
+
+static int load_all_samples(struct results *res)
+{
+	for (size_t g = 0; g < res->nguests; g++) {
+		const struct jv *ex = res->guests[g].experiments;
+
+		for (size_t k = 0; ex && k < ex->n; k++) {
+			const struct jv *s = jv_get(&ex->items[k], "samples");
+
+			if (s && s->type == JV_STR &&
+			    load_samples(res, g, ex->keys[k], s->str))
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int load_record(struct results *res, struct vctx *c, size_t i,
 		       const struct jv *o, struct rec *r)
 {
@@ -240,7 +383,7 @@ static int load_record(struct results *res, struct vctx *c, size_t i,
 	if (!(r->min <= r->median && r->median <= r->p90 && r->p90 <= r->p99 &&
 	      r->p99 <= r->max))
 		return bad(c, "min <= median <= p90 <= p99 <= max does not hold");
-	return 0;
+	return load_blocks(c, o, r);
 }
 
 static int validate(struct results *res)
@@ -333,7 +476,7 @@ int results_load(const char *path, struct results *res)
 		xptilab_err("%s: %s", path, err);
 		return -1;
 	}
-	if (validate(res)) {
+	if (validate(res) || load_all_samples(res)) {
 		results_free(res);
 		return -1;
 	}
@@ -342,6 +485,11 @@ int results_load(const char *path, struct results *res)
 
 void results_free(struct results *res)
 {
+	for (size_t i = 0; res->recs && i < res->nrecs; i++) {
+		free(res->recs[i].bround);
+		free(res->recs[i].bmed);
+		free(res->recs[i].bp10);
+	}
 	jv_free(res->root);
 	free(res->guests);
 	free(res->recs);
@@ -545,4 +693,51 @@ out:
 	free(in);
 	free(labels);
 	return status;
+}
+
+int rec_compare(const struct results *res, const struct rec *a,
+		const struct rec *b, double margin, const char *b_name,
+		struct cmp *out)
+{
+	bool emulated = machine_bool(&res->guests[a->guest], "emulated") ||
+			machine_bool(&res->guests[b->guest], "emulated");
+	double *x = NULL, *y = NULL, *x10 = NULL, *y10 = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (!a->nblocks || !b->nblocks) {
+		cmp_paired(NULL, NULL, NULL, NULL, 0, margin, emulated, b_name, out);
+		snprintf(out->text, sizeof(out->text),
+			 "not evaluated: %s measured in rounds (results.json schema 1?)",
+			 a->nblocks ? "B not" : "A not");
+		return -1;
+	}
+	if (a->guest != b->guest)
+		return cmp_unpaired(a->bmed, a->nblocks, b->bmed, b->nblocks, margin,
+				    emulated, b_name, out);
+	x = calloc(a->nblocks, sizeof(*x));
+	y = calloc(a->nblocks, sizeof(*y));
+	x10 = calloc(a->nblocks, sizeof(*x10));
+	y10 = calloc(a->nblocks, sizeof(*y10));
+	if (x && y && x10 && y10) {
+		for (size_t i = 0; i < a->nblocks; i++)
+			for (size_t j = 0; j < b->nblocks; j++) {
+				if (a->bround[i] != b->bround[j])
+					continue;
+				x[n] = a->bmed[i];
+				y[n] = b->bmed[j];
+				x10[n] = a->bp10[i];
+				y10[n] = b->bp10[j];
+				n++;
+				break;
+			}
+		ret = cmp_paired(x, y, x10, y10, n, margin, emulated, b_name, out);
+	} else {
+		cmp_paired(NULL, NULL, NULL, NULL, 0, margin, emulated, b_name, out);
+	}
+	free(x);
+	free(y);
+	free(x10);
+	free(y10);
+	return ret;
 }

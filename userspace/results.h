@@ -14,9 +14,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ci.h"
 #include "jsonp.h"
 
-#define RESULTS_SCHEMA_VERSION	1
+/*
+ * 2: records measured in rounds carry "blocks" (round, pos, t, n, median,
+ * p10, p90), experiments.NAME "rounds" and "samples" (the raw samples'
+ * file, beside results.json). Version 1 files (no blocks) still load.
+ */
+#define RESULTS_SCHEMA_VERSION	2
 
 enum rec_kind {
 	REC_SKIPPED,
@@ -34,6 +40,10 @@ struct rec {
 	double race_hits, entries, hits_per_million;
 	const struct jv *params;	/* an object, or NULL */
 	char params_text[160];		/* "distance=20 node=-1 ..." by key */
+	/* rounds (schema 2): per kept block, in file order */
+	size_t nblocks;
+	double *bround, *bmed, *bp10;
+	bool from_samples;		/* bmed/bp10 recomputed from raw samples */
 };
 
 struct guest {
@@ -65,6 +75,27 @@ bool results_any_emulated(const struct results *res);
 
 /* A number from an object member; NAN when absent or not a number. */
 double jv_num(const struct jv *obj, const char *key);
+
+/*
+ * THE comparison of two records of one results file, for claims, bench
+ * reports and other guests' sections (e.g. Xen's own XPTI costs):
+ *
+ *   int rec_compare(const struct results *res, const struct rec *a,
+ *                   const struct rec *b, double margin, const char *b_name,
+ *                   struct cmp *out);
+ *
+ * a and b must have blocks (measured in rounds). When they come from the
+ * same guest, blocks are paired by round and cmp_paired() is used (medians
+ * and p10s); otherwise (two guests, e.g. PTI off vs on) the blocks are two
+ * independent samples and cmp_unpaired() is used. margin: the equivalence
+ * margin declared in advance (0.05 = +-5%). The "emulator result: " prefix
+ * is set when either guest is emulated. Returns 0, or -1 with
+ * out->verdict CMP_NOT_EVALUATED (no blocks, fewer than 2 rounds, or out
+ * of memory) and out->text saying why.
+ */
+int rec_compare(const struct results *res, const struct rec *a,
+		const struct rec *b, double margin, const char *b_name,
+		struct cmp *out);
 
 /* `xptilab merge`: several one-machine files into one, a label each. */
 int cmd_merge(int argc, char **argv);

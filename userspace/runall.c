@@ -42,15 +42,16 @@ static const struct experiment {
 	const char *name;
 	const char *args[MAX_ARGS];
 	const char *quick[MAX_ARGS];
+	bool rounds;			/* sampled in rounds: --samples FILE */
 } experiments[] = {
-	{ "cr3", { "--iterations", "50000", "--touch", "16" },
-		 { "--iterations", "2000", "--touch", "16" } },
-	{ "entry", { "--iterations", "50000" },
-		   { "--iterations", "2000" } },
-	{ "ipi", { "--iterations", "2000" },
-		 { "--iterations", "100" } },
+	{ "cr3", { "--rounds", "401", "--block", "25", "--touch", "16" },
+		 { "--rounds", "6", "--block", "100", "--touch", "16" }, true },
+	{ "entry", { "--rounds", "401", "--block", "25" },
+		   { "--rounds", "6", "--block", "100" }, true },
+	{ "ipi", { "--rounds", "21", "--block", "50" },
+		 { "--rounds", "6", "--block", "20" }, true },
 	{ "race", { "--seconds", "5" },
-		  { "--seconds", "1" } },
+		  { "--seconds", "1" }, false },
 };
 
 /* Raw variant keys that identify a measurement rather than describe it. */
@@ -107,7 +108,9 @@ static int usage(FILE *out, int status)
 		"  (docs/results.md). Needs the module loaded; render with\n"
 		"  `xptilab report DIR` (scripts/report) on a machine with gnuplot.\n"
 		"  --quick      about a tenth of the samples (a smoke run)\n"
-		"  --only LIST  only these experiments, e.g. cr3,entry\n");
+		"  --only LIST  only these experiments, e.g. cr3,entry\n"
+		"  --rounds K, --block M  rounds and block size of the experiments\n"
+		"               sampled in rounds (cr3, entry), instead of their defaults\n");
 	return status;
 }
 
@@ -133,12 +136,15 @@ static int mkdir_p(const char *path)
 }
 
 /* Run `self NAME --json ARGS` with stdout into path; progress meanwhile. */
+/* run-all --rounds / --block: replace those values (NULL: keep). */
+static const char *opt_rounds, *opt_block;
+
 static void run_child(const char *self, const struct experiment *e,
 		      bool quick, const char *path, int idx, int total,
 		      struct exp_run *x)
 {
 	const char *const *extra = quick ? e->quick : e->args;
-	char *argv[MAX_ARGS + 4];
+	char *argv[MAX_ARGS + 6], samples[4096];
 	double t0 = now_s(), last = t0;
 	int argc = 0, fd, wstatus;
 	size_t off = 0;
@@ -147,8 +153,22 @@ static void run_child(const char *self, const struct experiment *e,
 	argv[argc++] = (char *)self;
 	argv[argc++] = (char *)e->name;
 	argv[argc++] = "--json";
-	for (int i = 0; i < MAX_ARGS && extra[i]; i++)
-		argv[argc++] = (char *)extra[i];
+	for (int i = 0; i < MAX_ARGS && extra[i]; i++) {
+		const char *a = extra[i];
+
+		if (i > 0 && opt_rounds && !strcmp(extra[i - 1], "--rounds"))
+			a = opt_rounds;
+		if (i > 0 && opt_block && !strcmp(extra[i - 1], "--block"))
+			a = opt_block;
+		argv[argc++] = (char *)a;
+	}
+	if (e->rounds) {
+		/* the raw samples beside NAME.json: NAME.samples */
+		snprintf(samples, sizeof(samples), "%.*s.samples",
+			 (int)(strlen(path) - 5), path);
+		argv[argc++] = "--samples";
+		argv[argc++] = samples;
+	}
 	argv[argc] = NULL;
 	for (int i = 2; i < argc; i++)
 		off += snprintf(x->args + off, off < sizeof(x->args) ?
@@ -382,6 +402,36 @@ static bool stats_form_ok(const struct jv *raw)
 	return true;
 }
 
+/*
+ * A record's blocks, from the experiment's top-level "blocks" (one entry
+ * per variant: null, or rows in the order of "block_fields"), written as
+ * objects into results.json.
+ */
+static void write_blocks(struct json *j, const struct jv *raw, size_t i)
+{
+	const struct jv *all = jv_get(raw, "blocks"), *names = jv_get(raw, "block_fields");
+	const struct jv *rows;
+
+	if (!all || all->type != JV_ARR || i >= all->n || !names || names->type != JV_ARR)
+		return;
+	rows = &all->items[i];
+	if (rows->type != JV_ARR)
+		return;
+	json_array_begin(j, "blocks");
+	for (size_t b = 0; b < rows->n; b++) {
+		const struct jv *row = &rows->items[b];
+
+		if (row->type != JV_ARR)
+			continue;
+		json_object_begin(j, NULL);
+		for (size_t f = 0; f < row->n && f < names->n; f++)
+			if (names->items[f].type == JV_STR)
+				jv_write(j, names->items[f].str, &row->items[f]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 /* One record per variant of a report.c-style output (stats_form_ok()). */
 static int stats_records(struct json *j, const char *exp, const struct jv *raw)
 {
@@ -412,6 +462,8 @@ static int stats_records(struct json *j, const char *exp, const struct jv *raw)
 		copy_or_null(j, v, "global_flushes");
 		write_params(j, v);
 		write_extra(j, v, std_keys, ARRAY_SIZE(std_keys));
+		if (!skipped->b)
+			write_blocks(j, raw, i);
 		json_object_end(j);
 		n++;
 	}
@@ -559,6 +611,13 @@ int cmd_run_all(int argc, char **argv)
 			only = argv[++i];
 			if (!only_ok(only))
 				return EXIT_USAGE;
+		} else if ((!strcmp(argv[i], "--rounds") || !strcmp(argv[i], "--block")) &&
+			   i + 1 < argc && strspn(argv[i + 1], "0123456789") == strlen(argv[i + 1]) &&
+			   argv[i + 1][0]) {
+			if (!strcmp(argv[i], "--rounds"))
+				opt_rounds = argv[++i];
+			else
+				opt_block = argv[++i];
 		} else {
 			xptilab_err("run-all: bad argument '%s'", argv[i]);
 			return usage(stderr, EXIT_USAGE);
@@ -701,6 +760,18 @@ report:
 		if (ovh && !isnan(jv_num(ovh, "median")))
 			json_double(&j, "timer_overhead_median",
 				    jv_num(ovh, "median"));
+		if (x->raw && jv_get(x->raw, "rounds")) {
+			const struct jv *rd = jv_get(x->raw, "rounds");
+
+			jv_write(&j, "rounds", rd);
+			if (rd->type == JV_OBJ && jv_get(rd, "samples") &&
+			    jv_get(rd, "samples")->type == JV_STR) {
+				const char *sp = jv_get(rd, "samples")->str;
+				const char *base = strrchr(sp, '/');
+
+				json_string(&j, "samples", base ? base + 1 : sp);
+			}
+		}
 		json_object_end(&j);
 	}
 	json_object_end(&j);
