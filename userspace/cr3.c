@@ -300,6 +300,7 @@ int cmd_cr3(int argc, char **argv)
 			    r.info.abi_version, XPTILAB_ABI_VERSION);
 
 	/* A one-sample probe per variant: SKIP what cannot run here. */
+	report_reserve(&r, 2 * XPTILAB_CR3_NR_VARIANTS);
 	for (unsigned int v = 0; v < XPTILAB_CR3_NR_VARIANTS; v++) {
 		struct xptilab_cr3_run run;
 		char tname[32];

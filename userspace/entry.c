@@ -600,6 +600,7 @@ int cmd_entry(int argc, char **argv)
 	if (run.fd >= 0)
 		tramp_arm(run.fd, run.cpu);
 
+	report_reserve(&r, ARRAY_SIZE(variants));
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
 		if (!selected[i])
 			continue;

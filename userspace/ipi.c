@@ -1032,6 +1032,8 @@ int cmd_ipi(int argc, char **argv)
 			    !memcmp(sets[k].cpus, sets[i].cpus, sets[i].ncpus * sizeof(int)))
 				sets[i].same_as = k;
 	}
+	/* c->lat and c->hnd point into the report: no reallocation after. */
+	report_reserve(&r, 2 * (size_t)nsets * XPTILAB_IPI_NR_VARIANTS);
 	for (int i = 0; i < nsets && !ret; i++)
 		for (unsigned int v = 0; v < XPTILAB_IPI_NR_VARIANTS && !ret; v++) {
 			struct conf *c = &x.confs[nconf];

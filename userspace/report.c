@@ -34,6 +34,25 @@ void report_init(struct report *r, const char *experiment,
 		r->has_info = true;
 }
 
+/*
+ * Room for n more results: report_add() moves the array when it grows, so
+ * a caller that keeps the pointers it returned reserves first.
+ */
+void report_reserve(struct report *r, size_t n)
+{
+	struct result *p;
+
+	if (r->n + n <= r->cap)
+		return;
+	p = realloc(r->results, (r->n + n) * sizeof(*p));
+	if (!p) {
+		xptilab_err("out of memory");
+		exit(1);
+	}
+	r->results = p;
+	r->cap = r->n + n;
+}
+
 struct result *report_add(struct report *r, const char *variant,
 			  const char *unit)
 {

@@ -83,6 +83,8 @@ void report_init(struct report *r, const char *experiment,
 		 enum report_format fmt, int fd, int cpu);
 
 /* A new zeroed record (cr3_writes/global_flushes -1); exits on ENOMEM. */
+/* Room for n more results, so that report_add() keeps earlier pointers. */
+void report_reserve(struct report *r, size_t n);
 struct result *report_add(struct report *r, const char *variant,
 			  const char *unit);
 
