@@ -11,6 +11,7 @@
 #include "claims.h"
 #include "render.h"
 #include "results.h"
+#include "stale.h"
 #include "xptilab.h"
 
 /* The experiments report.md knows, in its order, with their sections. */
@@ -621,6 +622,7 @@ static int write_md(const char *path, const struct results *res,
 	md_machines(f, res);
 	if (claims)
 		claims_md(f, claims);
+	stale_claim_md(f, jv_get(res->root, "stale"));
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
@@ -634,6 +636,7 @@ static int write_md(const char *path, const struct results *res,
 				sec->experiment, sec->plot, sec->plot_caption,
 				sec->plot);
 	}
+	stale_md(f, jv_get(res->root, "stale"));
 	/* an experiment this version does not describe: its table alone */
 	for (size_t i = 0; i < res->nrecs; i++) {
 		const char *exp = res->recs[i].experiment;
@@ -1002,7 +1005,8 @@ static int plots(const char *dir, const struct results *res, bool *plotted)
 }
 
 /* DIR/claims.txt: the claims as text (scripts/bench prints it). */
-static int write_claims_txt(const char *path, const struct claim *claims)
+static int write_claims_txt(const char *path, const struct claim *claims,
+			    const struct jv *stale)
 {
 	FILE *f = fopen(path, "we");
 
@@ -1011,6 +1015,7 @@ static int write_claims_txt(const char *path, const struct claim *claims)
 		return -1;
 	}
 	claims_text(f, claims);
+	stale_claim_text(f, stale);
 	if (fclose(f)) {
 		xptilab_err("report: %s: %s", path, strerror(errno));
 		return -1;
@@ -1074,7 +1079,7 @@ int cmd_report(int argc, char **argv)
 	if (write_md(path, &res, plotted, claims))
 		goto out;
 	snprintf(path, sizeof(path), "%s/claims.txt", dir);
-	if (write_claims_txt(path, claims))
+	if (write_claims_txt(path, claims, jv_get(res.root, "stale")))
 		goto out;
 	if (!quiet)
 		render_summary(stdout, &res);

@@ -171,7 +171,7 @@ static void claim(FILE *f, const struct jv *raw, const char *bullet)
 	const char *plat = str(raw, "platform");
 	struct sum ctl = sum(raw, "none", "nonglobal", "full", "same");
 	struct sum sync = sum(raw, "sync", NULL, NULL, NULL);
-	struct sum sync_same = sum(raw, "sync", NULL, NULL, "same");
+	struct sum sync_same = sum(raw, "sync", NULL, "full", "same");
 	struct sum ng_sh = sum(raw, "sync", "nonglobal", NULL, "shadow");
 	struct sum ng_fu = sum(raw, "sync", "nonglobal", NULL, "full");
 	struct sum g_sh = sum(raw, "sync", "global", NULL, "shadow");
@@ -197,7 +197,7 @@ static void claim(FILE *f, const struct jv *raw, const char *bullet)
 	if (sync.stale > 0 && !flush.stale)
 		fprintf(f, "Beulich's point is supported here: after a sync IPI, "
 			"%s reads were stale (on the same root with no CR3 write: "
-			"%s), after a flush IPI %s. ",
+			"%s, filled there), after a flush IPI %s. ",
 			cell_text(sync, a, sizeof(a)),
 			cell_text(sync_same, b, sizeof(b)),
 			cell_text(flush, c, sizeof(c)));
