@@ -619,6 +619,17 @@ static int write_md(const char *path, const struct results *res,
 		}
 		fputs("\n\n", f);
 	}
+	for (size_t g = 0; g < res->nguests; g++) {
+		const struct jv *e = jv_get(res->guests[g].machine, "emulator");
+
+		if (e && e->type == JV_STR && !strcmp(e->str, "bochs")) {
+			fprintf(f, "> **Bochs** (%s): its TSC counts emulated "
+				"instructions, so its \"cycles\" are instruction counts "
+				"(path length), never costs, and no claim about cost rests "
+				"on them (docs/bochs.md).\n\n",
+				*res->guests[g].label ? res->guests[g].label : "this machine");
+		}
+	}
 	md_machines(f, res);
 	if (claims)
 		claims_md(f, claims);
