@@ -366,7 +366,7 @@ static long stale_run(struct stale_ctx *c)
 		return STALE_INVAL("cpu %u or %u is not online",
 				   r->from_cpu, r->target_cpu);
 	if (current->nr_cpus_allowed != 1 ||
-	    smp_processor_id() != r->from_cpu)
+	    !cpumask_test_cpu(r->from_cpu, current->cpus_ptr))
 		return STALE_INVAL("the caller must be pinned to cpu %u",
 				   r->from_cpu);
 	c->shadow = (pgd_t *)READ_ONCE(xptilab_pcpu(r->target_cpu)->shadow_va);
