@@ -5,12 +5,13 @@
 # control sees nothing (inconclusive), sync leaves stale reads a flush does
 # not (Beulich supported), sync leaves none (Beulich not borne out).
 
-# stale_fixture OUT CONTROL SYNC_SAME: control = stale reads of none/same,
-# sync_same = of sync/same (fill full); n = 50 trials per cell.
+# stale_fixture OUT CONTROL SYNC_SAME [EMPTY_SAME]: stale reads of none/same,
+# of sync/same and of empty/same (default: CONTROL), fill full; n = 50.
 stale_fixture() {
-	python3 - "$fixture" "$1" "$2" "$3" <<'PY'
+	python3 - "$fixture" "$1" "$2" "$3" "${4:-$2}" <<'PY'
 import json, sys
 src, out, control, sync_same = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+empty_same = int(sys.argv[5])
 d = json.load(open(src))
 rows = []
 for v in ["none", "empty", "sync", "flush", "flush-nonglobal", "invpcid"]:
@@ -19,7 +20,7 @@ for v in ["none", "empty", "sync", "flush", "flush-nonglobal", "invpcid"]:
             for s in ["same", "shadow", "full"]:
                 k = 0
                 if v in ("none", "empty") and s == "same" and f == "full":
-                    k = control
+                    k = control if v == "none" else empty_same
                 if v in ("none", "empty") and s == "shadow":
                     k = 50
                 if v == "sync" and s == "same" and f == "full":
@@ -34,10 +35,10 @@ json.dump(d, open(out, "w"))
 PY
 }
 
-stale_claim_is() { # NAME CONTROL SYNC_SAME PATTERN
-	local d=$tmp/stale-$2-$3
+stale_claim_is() { # NAME CONTROL SYNC_SAME PATTERN [EMPTY_SAME]
+	local d=$tmp/stale-$2-$3-${5:-x}
 	mkdir -p "$d"
-	if ! stale_fixture "$d/results.json" "$2" "$3" ||
+	if ! stale_fixture "$d/results.json" "$2" "$3" "${5:-}" ||
 	   ! "$tool" report --quiet --no-plots "$d" > /dev/null 2>&1; then
 		not_ok "$1" "report failed"
 		return
@@ -58,3 +59,5 @@ stale_claim_is "stale claim: sync stale where flush is not supports Beulich" 48 
 	"Beulich's point is supported here"
 stale_claim_is "stale claim: sync never stale does not bear Beulich out" 48 0 \
 	"Beulich's point is not borne out here"
+stale_claim_is "stale claim: an empty IPI already flushing is inconclusive" 48 0 \
+	"Inconclusive for the IPI variants" 0

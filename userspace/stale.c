@@ -26,6 +26,7 @@
 #include "args.h"
 #include "dev.h"
 #include "json.h"
+#include "jsonp.h"
 #include "platform.h"
 #include "stale.h"
 #include "timing.h"
@@ -127,6 +128,7 @@ static int usage(FILE *out, int status)
 {
 	fprintf(out,
 		"usage: xptilab stale [--from CPU] [--targets LIST] [--trials N] [--json]\n"
+		"       xptilab stale --render FILE\n"
 		"  After a top-level entry changes, count reads of the old page on the\n"
 		"  targets, per IPI variant (none = positive control, empty, sync,\n"
 		"  flush, flush-nonglobal, invpcid), clone mode (nonglobal, global),\n"
@@ -134,7 +136,9 @@ static int usage(FILE *out, int status)
 		"  --from CPU       initiator, pinned (default: the first online CPU)\n"
 		"  --targets LIST   target CPUs (default: every other online CPU)\n"
 		"  --trials N       trials per target and cell (default %d, max %d)\n"
-		"  --json           JSON instead of a table\n",
+		"  --json           JSON instead of a table\n"
+		"  xptilab stale --render FILE: FILE (an `xptilab stale --json` output)\n"
+		"  as report.md's table and claim, in Markdown; needs no module.\n",
 		STALE_DEFAULT_TRIALS, XPTILAB_MAX_STALE_TRIALS);
 	return status;
 }
@@ -311,6 +315,27 @@ static int online_cpus(bool *set)
 	return n;
 }
 
+static int render(const char *path)
+{
+	char err[256];
+	struct jv *raw = jv_load(path, err, sizeof(err));
+	int ok;
+
+	if (!raw) {
+		xptilab_err("stale: %s: %s", path, err);
+		return 1;
+	}
+	ok = stale_form_ok(raw);
+	if (ok) {
+		stale_md(stdout, raw);
+		stale_claim_md(stdout, raw);
+	} else {
+		xptilab_err("stale: %s is not an `xptilab stale --json` output", path);
+	}
+	jv_free(raw);
+	return ok ? 0 : 1;
+}
+
 int cmd_stale(int argc, char **argv)
 {
 	static bool tset[MAX_CPUS], online[MAX_CPUS];
@@ -327,7 +352,9 @@ int cmd_stale(int argc, char **argv)
 		const char *a = argv[i];
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--json")) {
+		if (!strcmp(a, "--render") && next) {
+			return render(next);
+		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "--from") && next) {
 			if (args_uint_range("stale", a, next, 0, MAX_CPUS - 1, &val))

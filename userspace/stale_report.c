@@ -170,6 +170,7 @@ static void claim(FILE *f, const struct jv *raw, const char *bullet)
 {
 	const char *plat = str(raw, "platform");
 	struct sum ctl = sum(raw, "none", "nonglobal", "full", "same");
+	struct sum empty_same = sum(raw, "empty", NULL, "full", "same");
 	struct sum sync = sum(raw, "sync", NULL, NULL, NULL);
 	struct sum sync_same = sum(raw, "sync", NULL, "full", "same");
 	struct sum ng_sh = sum(raw, "sync", "nonglobal", NULL, "shadow");
@@ -193,6 +194,14 @@ static void claim(FILE *f, const struct jv *raw, const char *bullet)
 	}
 	fprintf(f, "The positive control read stale data in %s. ",
 		cell_text(ctl, a, sizeof(a)));
+	if (!empty_same.stale) {
+		fprintf(f, "Inconclusive for the IPI variants: an IPI that does "
+			"nothing (empty) already left no stale read on the same "
+			"root, %s, so receiving an IPI flushes this TLB by itself "
+			"and sync, flush and the others cannot be told apart here. %s\n",
+			cell_text(empty_same, b, sizeof(b)), caveat(plat));
+		return;
+	}
 	/* Beulich */
 	if (sync.stale > 0 && !flush.stale)
 		fprintf(f, "Beulich's point is supported here: after a sync IPI, "
