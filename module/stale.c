@@ -58,6 +58,13 @@
 #define STALE_OLD		0x444c4f454c415453ULL	/* "STALEOLD" */
 #define STALE_NEW		0x57454e454c415453ULL	/* "STALENEW" */
 #define STALE_LEVELS		4	/* p4d (5-level only), pud, pmd, pte */
+/*
+ * The test page's index in its page table: odd, so that the address does
+ * not share a slot of a direct-mapped software TLB (QEMU's, Bochs's) with
+ * the 2M-aligned kernel text and data the target runs meanwhile, which
+ * would evict the entry under test.
+ */
+#define STALE_PTE_INDEX		0x1b7
 /* How long either side waits for the other, in jiffies of guest time. */
 #define STALE_WAIT		(5 * HZ)
 
@@ -87,7 +94,8 @@ static unsigned long stale_va(void)
 	unsigned long va = (unsigned long)STALE_SLOT << PGDIR_SHIFT;
 
 	/* Sign-extend: the slot is in the upper half. */
-	return va | ~((1UL << (PGDIR_SHIFT + 9)) - 1);
+	va |= ~((1UL << (PGDIR_SHIFT + 9)) - 1);
+	return va + ((unsigned long)STALE_PTE_INDEX << PAGE_SHIFT);
 }
 
 static void stale_tree_free(struct stale_tree *t)
@@ -102,7 +110,10 @@ static void stale_tree_free(struct stale_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Tables for va (index 0 at every level below the top) down to a page. */
+/*
+ * Tables for va down to a page: index 0 at every level below the top but
+ * the last, STALE_PTE_INDEX there.
+ */
 static int stale_tree_build(struct stale_tree *t, int node, u64 marker)
 {
 	int first = pgtable_l5_enabled() ? 0 : 1, i;
@@ -130,7 +141,8 @@ static void stale_tree_leaf(struct stale_tree *t, bool global)
 	if (global)
 		f |= _PAGE_GLOBAL;
 	f &= __supported_pte_mask;
-	WRITE_ONCE(*(u64 *)t->table[STALE_LEVELS - 1], __pa(t->page) | f);
+	WRITE_ONCE(((u64 *)t->table[STALE_LEVELS - 1])[STALE_PTE_INDEX],
+		   __pa(t->page) | f);
 }
 
 /* Toggle CR4.PGE: every TLB entry goes, global ones and paging caches too. */
@@ -373,8 +385,9 @@ static long stale_run(struct stale_ctx *c)
 	if (!c->shadow)
 		return -ENODEV;
 	c->full = (pgd_t *)c->mm->pgd;
-	if (!pgd_none(READ_ONCE(c->full[STALE_SLOT])) ||
-	    !pgd_none(READ_ONCE(c->shadow[STALE_SLOT]))) {
+	/* Raw values: pgd_none() is always false with 4-level paging. */
+	if (pgd_val(READ_ONCE(c->full[STALE_SLOT])) ||
+	    pgd_val(READ_ONCE(c->shadow[STALE_SLOT]))) {
 		pr_info_ratelimited("stale: top-level slot %d is in use\n",
 				    STALE_SLOT);
 		return -EBUSY;
