@@ -45,6 +45,13 @@ bench: deps
 	$(MAKE) all
 	@scripts/bench $(BENCH_ARGS)
 
+# Every selftest in the Bochs guest (PCID, INVPCID, global pages; slow):
+# docs/bochs.md. `make check` runs the PCID subset there.
+.PHONY: check-bochs
+check-bochs: deps
+	$(MAKE) all
+	@scripts/check-bochs
+
 # scripts/validate: Debian's `perf bench syscall basic` against xptilab's
 # `entry syscall` in one guest (passes when shown within 20%), timer overhead, the
 # spread of five runs of every cr3 and entry variant (docs/methodology.md);

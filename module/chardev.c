@@ -81,6 +81,8 @@ static long xptilab_ioctl(struct file *file, unsigned int cmd,
 		return xptilab_ioc_session_stats(uarg);
 	case XPTILAB_IOC_NMI_CHECK:
 		return xptilab_ioc_nmi_check(uarg);
+	case XPTILAB_IOC_RUN_STALE:
+		return xptilab_ioc_run_stale(uarg);
 	default:
 		return -ENOTTY;
 	}

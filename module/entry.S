@@ -729,6 +729,26 @@ xptilab_cr3_roundtrip:
 	int3
 	.size xptilab_cr3_roundtrip, . - xptilab_cr3_roundtrip
 
+/*
+ * u64 xptilab_stale_read(u64 shadow_cr3, u64 full_cr3, unsigned long va)
+ *
+ * The stale experiment (stale.c): with IRQs off, from the module address
+ * (cloned in the shadow root), switch to the shadow root, load the word at
+ * va (mapped there by the experiment's own top-level entry), switch back
+ * to full_cr3 and return the word. Only registers between the CR3 writes.
+ */
+	.balign 64
+	.globl xptilab_stale_read
+	.type xptilab_stale_read, @function
+xptilab_stale_read:
+	endbr64
+	movq	%rdi, %cr3
+	movq	(%rdx), %rax
+	movq	%rsi, %cr3
+	ret
+	int3
+	.size xptilab_stale_read, . - xptilab_stale_read
+
 	.balign PAGE_SIZE
 	.globl xptilab_entry_end
 xptilab_entry_end:

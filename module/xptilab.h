@@ -26,6 +26,7 @@ extern const char xptilab_ist_stubs[];
 extern const char xptilab_tramp_gate[], xptilab_tramp_trap[];
 extern const char xptilab_tramp_session[];
 u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l);
+u64 xptilab_stale_read(u64 shadow_cr3, u64 full_cr3, unsigned long va);
 
 /* params.c: module parameters, range-checked at load */
 extern int xptilab_clone_global;
@@ -109,6 +110,9 @@ long xptilab_ioc_run_ipi(void __user *uarg, const void *owner);
 
 /* nmi.c: the NMI delivery check */
 long xptilab_ioc_nmi_check(void __user *uarg);
+
+/* stale.c: the stale-translation experiment */
+long xptilab_ioc_run_stale(void __user *uarg);
 
 /* chardev.c: /dev/xptilab */
 int xptilab_chardev_init(void);

@@ -7,6 +7,7 @@
 #include <uapi/xptilab.h>
 
 #include "ci.h"
+#include "stale.h"
 #include "xptilab.h"
 
 #ifndef XPTILAB_VERSION
@@ -25,6 +26,7 @@ static const struct command {
 	{ "race", cmd_race, "[OPTIONS]", "race hits: interrupt vs trap gate under an IPI storm" },
 	{ "ipi", cmd_ipi, "[OPTIONS]", "sync vs flush IPIs by target count and NUMA distance" },
 	{ "session", cmd_session, "[OPTIONS]", "how sessions on the shadow root ended and lasted" },
+	{ "stale", cmd_stale, "[OPTIONS]", "stale reads after a top-level update, per IPI" },
 	{ "run-all", cmd_run_all, "--out DIR", "every experiment; DIR/results.json" },
 	{ "report", cmd_report, "DIR", "DIR/results.json as report.md, results.csv, plots" },
 	{ "compare", cmd_compare, "A B", "two results.json files: medians and ratios" },

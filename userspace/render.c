@@ -11,6 +11,7 @@
 #include "claims.h"
 #include "render.h"
 #include "results.h"
+#include "stale.h"
 #include "xptilab.h"
 
 /* The experiments report.md knows, in its order, with their sections. */
@@ -659,11 +660,23 @@ static int write_md(const char *path, const struct results *res,
 		}
 		fputs("\n\n", f);
 	}
+	for (size_t g = 0; g < res->nguests; g++) {
+		const struct jv *e = jv_get(res->guests[g].machine, "emulator");
+
+		if (e && e->type == JV_STR && !strcmp(e->str, "bochs")) {
+			fprintf(f, "> **Bochs** (%s): its TSC counts emulated "
+				"instructions, so its \"cycles\" are instruction counts "
+				"(path length), never costs, and no claim about cost rests "
+				"on them (docs/bochs.md).\n\n",
+				*res->guests[g].label ? res->guests[g].label : "this machine");
+		}
+	}
 	md_machines(f, res);
 	if (claims) {
 		claims_md(f, claims);
 		claims_precision(f, NULL, res);
 	}
+	stale_claim_md(f, jv_get(res->root, "stale"));
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
@@ -677,6 +690,7 @@ static int write_md(const char *path, const struct results *res,
 				sec->experiment, sec->plot, sec->plot_caption,
 				sec->plot);
 	}
+	stale_md(f, jv_get(res->root, "stale"));
 	/* an experiment this version does not describe: its table alone */
 	for (size_t i = 0; i < res->nrecs; i++) {
 		const char *exp = res->recs[i].experiment;
@@ -1046,7 +1060,7 @@ static int plots(const char *dir, const struct results *res, bool *plotted)
 
 /* DIR/claims.txt: the claims as text (scripts/bench prints it). */
 static int write_claims_txt(const char *path, const struct claim *claims,
-			    const struct results *res)
+			    const struct results *res, const struct jv *stale)
 {
 	FILE *f = fopen(path, "we");
 
@@ -1056,6 +1070,7 @@ static int write_claims_txt(const char *path, const struct claim *claims,
 	}
 	claims_text(f, claims);
 	claims_precision(NULL, f, res);
+	stale_claim_text(f, stale);
 	if (fclose(f)) {
 		xptilab_err("report: %s: %s", path, strerror(errno));
 		return -1;
@@ -1119,7 +1134,7 @@ int cmd_report(int argc, char **argv)
 	if (write_md(path, &res, plotted, claims))
 		goto out;
 	snprintf(path, sizeof(path), "%s/claims.txt", dir);
-	if (write_claims_txt(path, claims, &res))
+	if (write_claims_txt(path, claims, &res, jv_get(res.root, "stale")))
 		goto out;
 	if (!quiet)
 		render_summary(stdout, &res);

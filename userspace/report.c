@@ -320,7 +320,11 @@ static void print_machine(const struct report *r, FILE *out)
 		in->cpu_model, in->kernel_release, in->cpus_online,
 		in->paging_levels, in->features & XPTILAB_FEAT_PTI ? "on" : "off",
 		platform_pcid_mode(in->features, &r->plat));
-	if (r->plat.emulated)
+	if (r->plat.emulator && !strcmp(r->plat.emulator, "bochs"))
+		fprintf(out, "EMULATED (bochs): Bochs's TSC counts emulated instructions, so the\n"
+			"  \"cycles\" here are instruction counts (path length), never costs;\n"
+			"  Bochs keeps global TLB entries but does not tag them by PCID.\n");
+	else if (r->plat.emulated)
 		fprintf(out, "EMULATED (%s): cycle counts are emulator numbers, not hardware figures;\n"
 			"  TCG models neither global pages nor PCID, so differences between variants\n"
 			"  say nothing about hardware.\n",

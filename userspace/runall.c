@@ -25,6 +25,7 @@
 #include "platform.h"
 #include "render.h"
 #include "results.h"
+#include "stale.h"
 #include "xptilab.h"
 
 #define MAX_ARGS	12
@@ -52,6 +53,8 @@ static const struct experiment {
 		 { "--rounds", "6", "--block", "20" }, true },
 	{ "race", { "--seconds", "5" },
 		  { "--seconds", "1" }, false },
+	{ "stale", { "--trials", "50" },
+		   { "--trials", "10" }, false },
 };
 
 /* Raw variant keys that identify a measurement rather than describe it. */
@@ -103,7 +106,7 @@ static int usage(FILE *out, int status)
 {
 	fprintf(out,
 		"usage: xptilab run-all --out DIR [--quick] [--only LIST]\n"
-		"  Runs cr3, entry, ipi and race (each as `xptilab NAME --json`), keeps\n"
+		"  Runs cr3, entry, ipi, race and stale (each as `xptilab NAME --json`), keeps\n"
 		"  each one's output as DIR/NAME.json and writes DIR/results.json\n"
 		"  (docs/results.md). Needs the module loaded; render with\n"
 		"  `xptilab report DIR` (scripts/report) on a machine with gnuplot.\n"
@@ -684,7 +687,8 @@ int cmd_run_all(int argc, char **argv)
 				 XPTILAB_DEVICE);
 			goto report;
 		}
-		if (!strcmp(e->name, "ipi") && info.cpus_online < 2) {
+		if ((!strcmp(e->name, "ipi") || !strcmp(e->name, "stale")) &&
+		    info.cpus_online < 2) {
 			/* ipi refuses (EXIT_USAGE) with no target CPU: not a failure */
 			x->status = EXP_SKIPPED;
 			snprintf(x->reason, sizeof(x->reason),
@@ -702,7 +706,8 @@ int cmd_run_all(int argc, char **argv)
 				 "failed: its output %s.json is not JSON (%.160s)",
 				 e->name, err);
 		} else if (x->raw && x->status != EXP_FAILED &&
-			   !(strcmp(e->name, "race") ? stats_form_ok(x->raw) :
+			   !(!strcmp(e->name, "stale") ? stale_form_ok(x->raw) :
+			     strcmp(e->name, "race") ? stats_form_ok(x->raw) :
 			     race_form_ok(x->raw))) {
 			x->status = EXP_FAILED;
 			snprintf(x->reason, sizeof(x->reason),
@@ -783,6 +788,9 @@ report:
 
 		if (!selected(only, name))
 			continue;
+		/* stale's table is the "stale" member below, not records */
+		if (!strcmp(name, "stale") && x->raw && x->status == EXP_OK)
+			continue;
 		if (x->raw && x->status != EXP_FAILED)
 			n = !strcmp(name, "race") ? race_records(&j, x->raw) :
 			    stats_records(&j, name, x->raw);
@@ -794,6 +802,10 @@ report:
 			status = 1;
 	}
 	json_array_end(&j);
+	for (size_t i = 0; i < ARRAY_SIZE(experiments); i++)
+		if (!strcmp(experiments[i].name, "stale") && runs[i].raw &&
+		    runs[i].status == EXP_OK)
+			jv_write(&j, "stale", runs[i].raw);
 	json_object_end(&j);
 	if (fclose(f)) {
 		xptilab_err("run-all: %s/results.json: %s", out, strerror(errno));

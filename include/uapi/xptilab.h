@@ -288,4 +288,59 @@ struct xptilab_nmi_check {
 
 #define XPTILAB_IOC_NMI_CHECK	_IOWR(XPTILAB_IOC_MAGIC, 0x08, struct xptilab_nmi_check)
 
+/*
+ * The stale-translation experiment (docs/stale.md). On target_cpu, running
+ * on the caller's page tables (the full root), xptilab maps a test address
+ * through a top-level entry of its own and fills the TLB with it, through
+ * the full root or through the target's shadow root (a copy of that entry);
+ * from_cpu then changes the top-level entry so the address maps another
+ * page with another marker (the L4 update), sends the IPI variant (an
+ * enum xptilab_ipi_variant, whose SYNC re-copies the entry into the
+ * shadow root, or XPTILAB_STALE_NO_IPI), and the target reads the address
+ * in three states: still on the full root with no CR3 write since
+ * (XPTILAB_STALE_SAME), after a CR3 write to its shadow root
+ * (XPTILAB_STALE_SHADOW), after the switch back to the full root
+ * (XPTILAB_STALE_FULL). A read of the old marker is stale. 'global' makes
+ * the test leaf and the clones global. The calling task must be pinned to
+ * from_cpu. Trials disturbed by an NMI, an entry on the shadow root or a
+ * foreign CR3 switch are discarded and counted.
+ */
+#define XPTILAB_STALE_NO_IPI	XPTILAB_IPI_NR_VARIANTS	/* positive control */
+#define XPTILAB_STALE_NR_VARIANTS (XPTILAB_IPI_NR_VARIANTS + 1)
+
+enum xptilab_stale_fill {
+	XPTILAB_STALE_FILL_FULL = 0,	/* read on the full root */
+	XPTILAB_STALE_FILL_SHADOW = 1,	/* read on the shadow root */
+	XPTILAB_STALE_NR_FILLS
+};
+
+enum xptilab_stale_state {
+	XPTILAB_STALE_SAME = 0,
+	XPTILAB_STALE_SHADOW = 1,
+	XPTILAB_STALE_FULL = 2,
+	XPTILAB_STALE_NR_STATES
+};
+
+#define XPTILAB_MAX_STALE_TRIALS	10000
+
+struct xptilab_stale_run {
+	__u32 size;		/* in: sizeof(struct xptilab_stale_run) */
+	__u32 from_cpu;		/* in: the caller's CPU (pin first) */
+	__u32 target_cpu;	/* in: online CPU, != from_cpu */
+	__u32 variant;		/* in: xptilab_ipi_variant or XPTILAB_STALE_NO_IPI */
+	__u32 global;		/* in: 0 or 1: test leaf and clones global */
+	__u32 fill;		/* in: enum xptilab_stale_fill */
+	__u32 trials;		/* in: 1..XPTILAB_MAX_STALE_TRIALS */
+	__u32 done;		/* out: undisturbed trials */
+	__u32 disturbed;	/* out: trials discarded */
+	__u32 fill_errors;	/* out: the fill read did not see the old marker */
+	__u32 stale[XPTILAB_STALE_NR_STATES];	/* out: reads of the old marker */
+	__u32 fresh[XPTILAB_STALE_NR_STATES];	/* out: reads of the new marker */
+	__u32 other[XPTILAB_STALE_NR_STATES];	/* out: reads of anything else */
+	__u32 pad;		/* in: zero */
+	__u64 reserved[4];	/* in: zero */
+};
+
+#define XPTILAB_IOC_RUN_STALE	_IOWR(XPTILAB_IOC_MAGIC, 0x09, struct xptilab_stale_run)
+
 #endif /* _UAPI_XPTILAB_H */
