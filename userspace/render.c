@@ -660,6 +660,7 @@ static int write_md(const char *path, const struct results *res,
 		fputs("\n\n", f);
 	}
 	md_machines(f, res);
+	md_kernels(f, res);
 	if (claims) {
 		claims_md(f, claims);
 		claims_precision(f, NULL, res);
