@@ -5,12 +5,18 @@
 # `make bench` runs the experiments and writes a report;
 # `make stress` runs the long robustness tests.
 
+# KDIR, the kernel build directory (scripts/kdir), is computed when a
+# recipe first uses it, not when make reads this file: `make bench`, `make
+# check` and the like install the kernel headers first (scripts/deps) and
+# build in a sub-make, and a value computed before deps ran would be empty
+# (scripts/test-fresh-machine checks this). Not exported: sub-makes and the
+# scripts compute it again themselves; KDIR given on the command line or in
+# the environment is passed on by make as usual.
 ifeq ($(origin KDIR),undefined)
-KDIR := $(shell scripts/kdir)
+KDIR = $(eval KDIR := $(shell scripts/kdir))$(KDIR)
 endif
-export KDIR
 
-.PHONY: all module tools selftests lint check bench deps ksrc clean
+.PHONY: all module kos tools selftests lint check bench deps ksrc clean
 
 all: module tools selftests
 
@@ -21,7 +27,14 @@ ksrc:
 	@scripts/ksrc
 
 module:
+	@test -n "$(KDIR)" || { echo "make: no kernel headers for the module (run make deps)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The module for every installed Debian kernel, side by side:
+# build/ko/RELEASE/xptilab.ko (scripts/build-ko); scripts/vm-run --kernel
+# picks the one for the kernel it boots.
+kos:
+	@scripts/build-ko
 
 tools:
 	$(MAKE) -C userspace
@@ -34,6 +47,8 @@ selftests: ksrc
 lint: ksrc
 	@scripts/lint
 
+# lint builds build/ko/RELEASE/xptilab.ko for every kernel afresh (what
+# `make kos` builds), and scripts/check boots those.
 check: deps
 	$(MAKE) all
 	$(MAKE) lint
@@ -42,7 +57,7 @@ check: deps
 # scripts/bench: every guest, results/<UTC timestamp>/, results/latest;
 # BENCH_ARGS="--quick" for a smoke run (docs/results.md).
 bench: deps
-	$(MAKE) all
+	$(MAKE) all kos
 	@scripts/bench $(BENCH_ARGS)
 
 # Every selftest in the Bochs guest (PCID, INVPCID, global pages; slow):
@@ -58,7 +73,7 @@ check-bochs: deps
 # the perf/xptilab ratio is decided from its confidence interval.
 .PHONY: validate
 validate: deps
-	$(MAKE) all
+	$(MAKE) all kos
 	@scripts/validate
 
 # scripts/stress: the long robustness tests (fuzz 60 s, stress 60 s, 100
@@ -66,7 +81,7 @@ validate: deps
 # (docs/robustness.md).
 .PHONY: stress
 stress: deps
-	$(MAKE) all
+	$(MAKE) all kos
 	@scripts/stress
 
 clean:

@@ -40,39 +40,54 @@ pgd_t *xptilab_kernel_pgd(void)
 	return (pgd_t *)__va(read_cr3_pa());
 }
 
+/*
+ * The highest PUD entry of the slot that nothing maps, with the window's
+ * entry (XPTILAB_AREA_WINDOW above it) free too. Linux 6.1 packs the
+ * per-CPU entry areas at the start of the slot; since 6.2 (CVE-2023-0597)
+ * each CPU's entry area sits at a random offset in the whole slot
+ * (CPU_ENTRY_AREA_MAP_SIZE is the slot's size), so "the first entries past
+ * the map" no longer exist. Every possible CPU's entry area is mapped at
+ * boot, so entries that are empty now stay ours. Entry 0 holds the
+ * read-only IDT and is never empty.
+ */
+static pud_t *area_free_pud(p4d_t *p4d, unsigned long *base)
+{
+	unsigned long va;
+
+	for (va = CPU_ENTRY_AREA_BASE + P4D_SIZE - PUD_SIZE - XPTILAB_AREA_WINDOW;
+	     va > CPU_ENTRY_AREA_BASE; va -= PUD_SIZE) {
+		pud_t *pudp = pud_offset(p4d, va);
+
+		if (pud_none(*pudp) &&
+		    pud_none(*pud_offset(p4d, va + XPTILAB_AREA_WINDOW))) {
+			*base = va;
+			return pudp;
+		}
+	}
+	return NULL;
+}
+
 int xptilab_area_init(void)
 {
-	unsigned long slot_end = CPU_ENTRY_AREA_BASE + P4D_SIZE;
 	pgd_t *pgd;
 	p4d_t *p4d;
 	int i;
 
-	area_base = round_up(CPU_ENTRY_AREA_BASE + CPU_ENTRY_AREA_MAP_SIZE,
-			     PUD_SIZE);
-	if (area_base + XPTILAB_AREA_SIZE > slot_end) {
-		pr_err("no room in the cpu_entry_area slot\n");
-		return -ENOSPC;
-	}
-	pgd = pgd_offset_pgd(xptilab_kernel_pgd(), area_base);
-	p4d = p4d_offset(pgd, area_base);
+	BUILD_BUG_ON(XPTILAB_AREA_SIZE > PUD_SIZE);
+	BUILD_BUG_ON(XPTILAB_AREA_WINDOW % PUD_SIZE);
+	pgd = pgd_offset_pgd(xptilab_kernel_pgd(), CPU_ENTRY_AREA_BASE);
+	p4d = p4d_offset(pgd, CPU_ENTRY_AREA_BASE);
 	if (p4d_none(*p4d) || p4d_bad(*p4d)) {
 		pr_err("cpu_entry_area slot has no PUD table\n");
 		return -ENODEV;
 	}
-	area_pudp = pud_offset(p4d, area_base);
-	if (!pud_none(*area_pudp)) {
-		pr_err("cpu_entry_area slot entry at %#lx already in use\n",
-		       area_base);
+	area_pudp = area_free_pud(p4d, &area_base);
+	if (!area_pudp) {
+		pr_err("no two free PUD entries in the cpu_entry_area slot\n");
 		return -EBUSY;
 	}
 
 	window_pudp = pud_offset(p4d, area_base + XPTILAB_AREA_WINDOW);
-	if (area_base + XPTILAB_AREA_WINDOW + PUD_SIZE > slot_end ||
-	    !pud_none(*window_pudp)) {
-		pr_err("no room for the window in the cpu_entry_area slot\n");
-		window_pudp = NULL;
-		return -ENOSPC;
-	}
 
 	area_pmd = xptilab_zalloc_page(NUMA_NO_NODE);
 	window_pmd = xptilab_zalloc_page(NUMA_NO_NODE);

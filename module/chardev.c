@@ -112,7 +112,6 @@ static const struct file_operations xptilab_fops = {
 	.open = xptilab_open,
 	.release = xptilab_release,
 	.unlocked_ioctl = xptilab_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice xptilab_miscdev = {

@@ -2,7 +2,13 @@
 /*
  * Everything that depends on the kernel version lives here, so that porting
  * xptilab to another kernel means reading one file. Built and tested on
- * Debian's 6.1.
+ * Debian's 6.1 and 6.12 (docs/design.md, "Linux 6.1 and 6.12").
+ *
+ * Version differences handled elsewhere without a test, because one
+ * spelling works on both: pmd_leaf()/pud_leaf() (6.1 defines them as
+ * pmd_large()/pud_large(), which 6.9 removed), and no .llseek in the
+ * file_operations (nonseekable_open() clears FMODE_LSEEK, and 6.12 removed
+ * no_llseek).
  */
 #ifndef XPTILAB_COMPAT_H
 #define XPTILAB_COMPAT_H
@@ -11,9 +17,29 @@
 #error "xptilab needs x86-64: its mechanisms are x86-64 page tables and IDT gates"
 #endif
 
+#ifdef __ASSEMBLY__
+
+#include <asm/unwind_hints.h>
+
+/*
+ * The unwind hint for an IDT entry point of the entry text: "no unwind
+ * information here", as Linux's own entry code before its stack switch.
+ * objtool follows the code from each hint; without them it calls the stubs
+ * unreachable. 6.4 renamed UNWIND_HINT_EMPTY to UNWIND_HINT_UNDEFINED (and
+ * split off UNWIND_HINT_END_OF_STACK), with a hint type of that name.
+ */
+#ifdef UNWIND_HINT_TYPE_UNDEFINED
+#define XPTILAB_UNWIND_HINT_ENTRY UNWIND_HINT_UNDEFINED
+#else
+#define XPTILAB_UNWIND_HINT_ENTRY UNWIND_HINT_EMPTY
+#endif
+
+#else /* !__ASSEMBLY__ */
+
 #include <linux/cc_platform.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <asm/cpufeature.h>
 
 /*
  * The mmu notifier op called after Linux cleared page-table entries and
@@ -52,5 +78,22 @@ static inline bool xptilab_compat_mm_has_ldt(struct mm_struct *mm)
 	return false;
 #endif
 }
+
+/*
+ * True when the CPU delivers events with FRED (Linux 6.9+, CONFIG_X86_FRED
+ * and "fred=on"): then the IDT is not used, and neither are xptilab's
+ * private IDTs. Linux's own test; kernels without X86_FEATURE_FRED cannot
+ * use FRED.
+ */
+static inline bool xptilab_compat_fred_enabled(void)
+{
+#ifdef X86_FEATURE_FRED
+	return cpu_feature_enabled(X86_FEATURE_FRED);
+#else
+	return false;
+#endif
+}
+
+#endif /* __ASSEMBLY__ */
 
 #endif /* XPTILAB_COMPAT_H */

@@ -23,16 +23,28 @@
  * they run before Linux's own entry mitigations (UNTRAIN_RET, IBRS), so a
  * return prediction user mode trained must not be consumed here (Retbleed,
  * SRSO, ITS); the lfence keeps the indirect jump from being steered before
- * its target is loaded (docs/design.md, "Hardware hazards"). objtool is told to skip this file
- * in Kbuild: it is entry code in the IDT sense, never run at the address
- * objtool would validate for the paths it cares about.
+ * its target is loaded (docs/design.md, "Hardware hazards").
+ *
+ * objtool checks this file like any other (6.12 checks the whole linked
+ * module, whatever Kbuild says about entry.o), so the code is annotated
+ * for it: each IDT entry point carries an "undefined" unwind hint (objtool
+ * follows the code from there; an unwinder stops there), each plain "ret"
+ * is ANNOTATE_UNRET_SAFE, each "lfence; jmp *mem" ANNOTATE_RETPOLINE_SAFE,
+ * addresses taken only to compare or to size are ANNOTATE_NOENDBR, and
+ * page alignment pads with int3, not the "jmp over nops" gas emits for long
+ * alignments (objtool cannot find that jump's destination, the section's
+ * end, and then writes no .return_sites for the whole module: every return
+ * thunk stays unpatched).
  */
 #include <linux/linkage.h>
+#include <linux/objtool.h>
+#include <asm/nospec-branch.h>
 #include <asm/page_types.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/segment.h>
 #include <asm/trapnr.h>
+#include "compat.h"
 #include "layout.h"
 
 /* A field of the global page (layout.h), RIP-relative from the alias. */
@@ -53,6 +65,7 @@ xptilab_entry_start:
 	vector = 0
 	.rept 256
 	.balign XPTILAB_STUB_SIZE
+	XPTILAB_UNWIND_HINT_ENTRY
 	endbr64
 	pushq	$vector
 	jmp	xptilab_stub_common
@@ -73,16 +86,18 @@ xptilab_entry_start:
  * Linux is not inside its own handler for this vector on this CPU, and the
  * stack below the frame is free.
  */
-	.balign PAGE_SIZE
+	.balign PAGE_SIZE, 0xcc
 	.globl xptilab_ist_stubs
 xptilab_ist_stubs:
 	vector = 0
 	.rept XPTILAB_IST_VECTORS
 	.balign XPTILAB_IST_STUB_SIZE
+	XPTILAB_UNWIND_HINT_ENTRY
 	endbr64
 	cmpq	$0, WIN(XPTILAB_PRIV_MARK)(%rip)
 	jne	1f
 	lfence
+	ANNOTATE_RETPOLINE_SAFE
 	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * vector)(%rip)
 	int3
 1:	pushq	$vector
@@ -161,6 +176,7 @@ xptilab_ist_stubs:
 .macro FORWARD
 	leaq	8(%rsp), %rsp
 	lfence
+	ANNOTATE_RETPOLINE_SAFE
 	jmp	*-8(%rsp)
 	int3
 .endm
@@ -171,6 +187,7 @@ xptilab_ist_stubs:
  */
 .macro GP_FORWARD
 	lfence
+	ANNOTATE_RETPOLINE_SAFE
 	jmp	*GLOBAL(XPTILAB_GLOBAL_ORIG + 8 * X86_TRAP_GP)(%rip)
 	int3
 .endm
@@ -223,6 +240,7 @@ xptilab_ist_stubs:
  */
 	.balign 64
 xptilab_stub_common:
+	ANNOTATE_NOENDBR
 	pushq	%rax
 	pushq	%rcx
 	pushq	%rdx
@@ -363,6 +381,7 @@ xptilab_stub_common:
  * page, %rdi = its private page (set once a CR3 switch is due), %r8 = mode.
  */
 .macro TRAMP_PROLOGUE not_owner
+	XPTILAB_UNWIND_HINT_ENTRY
 	endbr64
 	testb	$3, 8(%rsp)		/* from kernel mode: do nothing */
 	jz	.Ltramp_kernel
@@ -577,6 +596,7 @@ xptilab_tramp_trap:
  */
 	.globl xptilab_tramp_session
 xptilab_tramp_session:
+	XPTILAB_UNWIND_HINT_ENTRY
 	endbr64
 	testb	$3, 8(%rsp)
 	jz	.Ltramp_kernel
@@ -669,6 +689,7 @@ xptilab_tramp_session:
 
 	.globl xptilab_tramp_end
 xptilab_tramp_end:
+	ANNOTATE_NOENDBR
 
 /*
  * u64 xptilab_cr3_roundtrip(const struct xptilab_loop *l)
@@ -725,6 +746,7 @@ xptilab_cr3_roundtrip:
 	orq	%rdx, %rax
 	subq	%rbx, %rax
 	popq	%rbx
+	ANNOTATE_UNRET_SAFE
 	ret
 	int3
 	.size xptilab_cr3_roundtrip, . - xptilab_cr3_roundtrip
@@ -737,7 +759,7 @@ xptilab_cr3_roundtrip:
  * va (mapped there by the experiment's own top-level entry), switch back
  * to full_cr3 and return the word. Only registers between the CR3 writes.
  */
-	.balign 64
+	.balign 64, 0xcc
 	.globl xptilab_stale_read
 	.type xptilab_stale_read, @function
 xptilab_stale_read:
@@ -745,10 +767,11 @@ xptilab_stale_read:
 	movq	%rdi, %cr3
 	movq	(%rdx), %rax
 	movq	%rsi, %cr3
+	ANNOTATE_UNRET_SAFE
 	ret
 	int3
 	.size xptilab_stale_read, . - xptilab_stale_read
 
-	.balign PAGE_SIZE
+	.balign PAGE_SIZE, 0xcc
 	.globl xptilab_entry_end
 xptilab_entry_end:

@@ -4,7 +4,8 @@
  * mechanisms can work here at all. The module refuses to load, with a
  * message, where they cannot: Xen PV (the IDT and CR3 belong to Xen),
  * SEV-ES/SNP and TDX guests (#VC/#VE handling and encrypted state make a
- * private IDT unsafe), and paging modes other than 4- or 5-level long mode.
+ * private IDT unsafe), FRED (events bypass the IDT), and paging modes other
+ * than 4- or 5-level long mode.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,6 +40,10 @@ int xptilab_platform_check(void)
 	}
 	if (boot_cpu_has(X86_FEATURE_TDX_GUEST)) {
 		pr_err("refusing to load: TDX guest\n");
+		return -ENODEV;
+	}
+	if (xptilab_compat_fred_enabled()) {
+		pr_err("refusing to load: FRED is in use (events are not delivered through the IDT; boot with fred=off)\n");
 		return -ENODEV;
 	}
 	rdmsrl(MSR_EFER, efer);

@@ -626,7 +626,7 @@ static void walk_pmd(struct xptilab_walk *w, pmd_t *pmdp, unsigned long va,
 		return;
 	andf &= pmd_flags(pmd);
 	orf |= pmd_flags(pmd);
-	if (pmd_large(pmd)) {
+	if (pmd_leaf(pmd)) {
 		walk_leaf(w, va, PMD_SIZE, pmd_pfn(pmd), pmd_flags(pmd), andf, orf);
 		return;
 	}
@@ -648,7 +648,7 @@ static void walk_pud(struct xptilab_walk *w, pud_t *pudp, unsigned long va,
 		return;
 	andf &= pud_flags(pud);
 	orf |= pud_flags(pud);
-	if (pud_large(pud)) {
+	if (pud_leaf(pud)) {
 		walk_leaf(w, va, PUD_SIZE, pud_pfn(pud), pud_flags(pud), andf, orf);
 		return;
 	}

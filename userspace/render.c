@@ -672,6 +672,7 @@ static int write_md(const char *path, const struct results *res,
 		}
 	}
 	md_machines(f, res);
+	md_kernels(f, res);
 	if (claims) {
 		claims_md(f, claims);
 		claims_precision(f, NULL, res);

@@ -20,6 +20,9 @@ void params_short(const struct rec *r, char *buf, size_t len);
 /* One line per record (ipi: latency records only) as a text table. */
 void render_summary(FILE *out, const struct results *res);
 
+/* report.md: one machine under two kernels, side by side (kernels.c). */
+void md_kernels(FILE *f, const struct results *res);
+
 int cmd_report(int argc, char **argv);
 
 #endif /* XPTILAB_RENDER_H */
