@@ -208,23 +208,6 @@ static void install_idt(unsigned int cpu)
 	installed[cpu] = true;
 }
 
-/*
- * On the CPU, interrupts off: Linux's own IDT (the baseline of
- * XPTILAB_ENTRY_LINUX_IDT) or the private one. The private IDT stays
- * "installed": unload and offline restore the original either way.
- */
-void xptilab_idt_select(unsigned int cpu, bool linux_idt)
-{
-	struct desc_ptr d = {
-		.size = IDT_ENTRIES * sizeof(gate_desc) - 1,
-		.address = xptilab_idt_addr(cpu),
-	};
-
-	if (!installed[cpu])
-		return;
-	load_idt(linux_idt ? &orig_idtr[cpu] : &d);
-}
-
 static void restore_idt(unsigned int cpu)
 {
 	if (!installed[cpu])

@@ -34,12 +34,6 @@
 static const void *owner_file;
 static struct mm_struct *owner_mm;
 
-/* On each CPU: the private IDT again (after XPTILAB_ENTRY_LINUX_IDT). */
-static void private_idt(void *unused)
-{
-	xptilab_idt_select(smp_processor_id(), false);
-}
-
 static void owner_write(u64 root)
 {
 	unsigned int cpu;
@@ -65,7 +59,6 @@ void xptilab_owner_release(const void *file)
 	if (!owner_mm || owner_file != file)
 		return;
 	owner_write(0);
-	on_each_cpu(private_idt, NULL, 1);
 	mmdrop(owner_mm);
 	owner_mm = NULL;
 	owner_file = NULL;
@@ -84,7 +77,6 @@ struct tramp_set {
 	u64 tmode;
 	u64 window;
 	bool global;
-	bool linux_idt;
 };
 
 /* On the CPU itself, with interrupts off: no trampoline is running. */
@@ -97,7 +89,6 @@ static void tramp_apply(void *arg)
 	__flush_tlb_all();
 	WRITE_ONCE(p->twindow, t->window);
 	WRITE_ONCE(p->tmode, t->tmode);
-	xptilab_idt_select(t->cpu, t->linux_idt);
 }
 
 long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
@@ -122,9 +113,7 @@ long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
 	t.cpu = c.cpu;
 	t.window = c.window;
 	t.global = c.mode == XPTILAB_ENTRY_XPTI_GLOBAL;
-	t.linux_idt = c.mode == XPTILAB_ENTRY_LINUX_IDT;
 	switch (c.mode) {
-	case XPTILAB_ENTRY_LINUX_IDT:
 	case XPTILAB_ENTRY_GATE:
 		t.tmode = 0;
 		t.global = xptilab_clone_global;

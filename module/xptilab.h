@@ -71,7 +71,6 @@ struct xptilab_priv *xptilab_priv(unsigned int cpu);
 DECLARE_PER_CPU(u64, xptilab_priv_ptr);	/* read by entry.S through GS */
 unsigned long xptilab_idt_addr(unsigned int cpu);
 void xptilab_idt_saved(unsigned int cpu, struct desc_ptr *orig, bool *inst);
-void xptilab_idt_select(unsigned int cpu, bool linux_idt);
 
 /* shadow.c: shadow roots and clones */
 int xptilab_shadow_build(unsigned int cpu);

@@ -7,7 +7,6 @@
  * still work; the tool's entry experiment runs. Every test puts the CPU
  * back to mode GATE and checks the shadow-root audit afterwards.
  */
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -281,53 +280,6 @@ TEST_F(entry, registers_and_flags_preserved)
 				       (unsigned long long)fl, why);
 		}
 	}
-}
-
-/*
- * XPTILAB_ENTRY_LINUX_IDT puts Linux's own IDT back on the CPU (the
- * baseline of what the stubs add to every entry): the test vectors are
- * Linux's there (#GP), int $0x80 and syscall work, nothing is counted;
- * another mode brings the private IDT back.
- */
-static sigjmp_buf linux_idt_jb;
-
-static void linux_idt_segv(int sig)
-{
-	(void)sig;
-	siglongjmp(linux_idt_jb, 1);
-}
-
-TEST_F(entry, linux_idt_mode)
-{
-	struct xptilab_counters before, after;
-	struct sigaction sa = { .sa_handler = linux_idt_segv };
-	struct xptilab_entry_config c;
-	volatile int faulted = 0;
-
-	REQUIRE_MODULE();
-	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
-	ASSERT_EQ(0, entry_config(self->fd, CPU, XPTILAB_ENTRY_LINUX_IDT, 0, &c))
-		TH_LOG("ENTRY_CONFIG: %s", strerror(errno));
-	EXPECT_EQ(0u, c.cr3_writes);
-	ASSERT_EQ(0, get_counters(self->fd, CPU, &before));
-	for (int i = 0; i < 10; i++) {
-		if (sigsetjmp(linux_idt_jb, 1) == 0)
-			trigger_vector(self->vec_gate);
-		else
-			faulted++;
-	}
-	EXPECT_EQ(getppid(), trigger_syscall_getppid());
-	if (self->info.features & XPTILAB_FEAT_IA32_EMU) {
-		EXPECT_EQ(getppid(), trigger_int80_getppid());
-	}
-	ASSERT_EQ(0, get_counters(self->fd, CPU, &after));
-	EXPECT_EQ(10, faulted);
-	EXPECT_EQ(before.entries, after.entries);
-	ASSERT_EQ(0, entry_reset(self->fd, CPU));
-	ASSERT_EQ(0, trigger_vector(self->vec_gate));
-	ASSERT_EQ(0, get_counters(self->fd, CPU, &before));
-	EXPECT_EQ(after.entries + 1, before.entries);
-	signal(SIGSEGV, SIG_DFL);
 }
 
 TEST_F(entry, linux_entries_still_work)

@@ -5,9 +5,6 @@
  *
  *   syscall      Linux getppid through `syscall` (baseline)
  *   int80        Linux getppid through `int $0x80` (ia32; SKIP without it)
- *   int80-linux-idt  the same with Linux's own IDT on the CPU for the block
- *                (mode LINUX_IDT): int80 minus this is what xptilab's stub
- *                adds to every entry while its private IDT is loaded
  *   gate         the interrupt-gate test vector, mode GATE: gate + iretq
  *   xpti         the interrupt gate, mode XPTI: 4 CR3 writes (5 under PTI), non-global
  *                clones, global flush on the exit switch (Xen after
@@ -66,7 +63,6 @@ static const struct variant {
 } variants[] = {
 	{ "syscall",	 K_SYSCALL, 0, false, CHEAP_ITERATIONS },
 	{ "int80",	 K_INT80, 0, false, CHEAP_ITERATIONS },
-	{ "int80-linux-idt", K_INT80, XPTILAB_ENTRY_LINUX_IDT, false, CHEAP_ITERATIONS },
 	{ "gate",	 K_VECTOR, XPTILAB_ENTRY_GATE, false, CHEAP_ITERATIONS },
 	{ "xpti",	 K_VECTOR, XPTILAB_ENTRY_XPTI, false, XPTI_ITERATIONS },
 	{ "xpti-global", K_VECTOR, XPTILAB_ENTRY_XPTI_GLOBAL, false, XPTI_ITERATIONS },
@@ -194,17 +190,6 @@ static int run_linux(struct run *run, const struct variant *v,
 		if (trigger_int80_getppid() != want) {
 			xptilab_err("int80: int $0x80 getppid returned the wrong value");
 			return -1;
-		}
-		if (v->mode == XPTILAB_ENTRY_LINUX_IDT) {
-			/* Linux's own IDT for this block only (the stubs' tax). */
-			struct xptilab_entry_config c;
-
-			if (tramp_config(run->fd, run->cpu, v->mode, 0, &c))
-				return -1;
-			TIMED_LOOP(trigger_int80_getppid(), s, o, n, warmup_of(n));
-			if (tramp_config(run->fd, run->cpu, XPTILAB_ENTRY_GATE, 0, &c))
-				return -1;
-			return 0;
 		}
 		TIMED_LOOP(trigger_int80_getppid(), s, o, n, warmup_of(n));
 	} else {
@@ -420,16 +405,11 @@ out_stop:
 }
 
 /* Can every selected variant run without the module? */
-static bool needs_module(const struct variant *v)
-{
-	return v->kind == K_VECTOR || v->kind == K_SESSION ||
-	       v->mode == XPTILAB_ENTRY_LINUX_IDT;
-}
-
 static bool module_free(const bool *selected)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
-		if (selected[i] && needs_module(&variants[i]))
+		if (selected[i] && (variants[i].kind == K_VECTOR ||
+				    variants[i].kind == K_SESSION))
 			return false;
 	return true;
 }
@@ -605,7 +585,8 @@ int cmd_entry(int argc, char **argv)
 		if (!selected[i])
 			continue;
 		res[i] = report_add(&r, variants[i].name, "cycles");
-		if (run.fd < 0 && needs_module(&variants[i])) {
+		if (run.fd < 0 && (variants[i].kind == K_VECTOR ||
+				   variants[i].kind == K_SESSION)) {
 			run.acc[i].skipped = true;
 			snprintf(run.acc[i].reason, sizeof(run.acc[i].reason),
 				 "needs the module (%s not available%s)",

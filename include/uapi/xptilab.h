@@ -115,14 +115,6 @@ enum xptilab_entry_mode {
 	XPTILAB_ENTRY_GATE = 0,
 	XPTILAB_ENTRY_XPTI = 1,
 	XPTILAB_ENTRY_XPTI_GLOBAL = 2,
-	/*
-	 * Linux's own IDT on this CPU, none of xptilab's stubs: the baseline
-	 * for what the stubs add to every other entry (int $0x80, syscall
-	 * faults, interrupts). The test vectors are Linux's there: #GP.
-	 * Any other mode, or closing the configuring descriptor, loads the
-	 * private IDT again.
-	 */
-	XPTILAB_ENTRY_LINUX_IDT = 3,
 	XPTILAB_ENTRY_NR_MODES
 };
 
