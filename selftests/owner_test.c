@@ -83,26 +83,56 @@ static unsigned int unused_vector(const unsigned int *used)
 	return 0;
 }
 
-TEST(only_the_configuring_task_is_served)
+/*
+ * As root on fd: configure the test vectors (mode, window) and start a
+ * session on CPU; vecs[] = gate, trap, session and an unused vector.
+ */
+static void configure(struct __test_metadata *_metadata, int fd,
+		      unsigned int mode, unsigned int window, unsigned int *vecs)
 {
-	struct xptilab_session_stats sa = { .size = sizeof(sa), .cpu = CPU };
-	struct xptilab_session_stats sb = { .size = sizeof(sb), .cpu = CPU };
-	struct xptilab_counters a, b;
 	struct xptilab_entry_config c;
-	unsigned int vecs[NVEC];
-	int fd, status;
-	pid_t pid;
 
-	REQUIRE_MODULE();
-	OPEN_DEVICE(fd);
 	ASSERT_EQ(0, pin_to(CPU));
-	ASSERT_EQ(0, entry_config(fd, CPU, XPTILAB_ENTRY_XPTI, 1000, &c))
+	ASSERT_EQ(0, entry_config(fd, CPU, mode, window, &c))
 		TH_LOG("ENTRY_CONFIG: %s", strerror(errno));
 	ASSERT_EQ(0, session_op(fd, CPU, XPTILAB_SESSION_START, 0, &vecs[2]));
 	vecs[0] = c.vector_gate;
 	vecs[1] = c.vector_trap;
 	vecs[3] = unused_vector(vecs);
 	ASSERT_NE(0u, vecs[3]);
+}
+
+/* A child (unprivileged or not) gets the plain fault from every vector. */
+static void expect_plain_faults(struct __test_metadata *_metadata,
+				const unsigned int *vecs, bool unpriv)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(child(vecs, unpriv));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("child: status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("%s child: vectors %#x, %#x, %#x (session), %#x (unused) did not fault plainly: mask %#x",
+		       unpriv ? "unprivileged" : "root", vecs[0], vecs[1],
+		       vecs[2], vecs[3], WEXITSTATUS(status));
+}
+
+TEST(only_the_configuring_task_is_served)
+{
+	struct xptilab_session_stats sa = { .size = sizeof(sa), .cpu = CPU };
+	struct xptilab_session_stats sb = { .size = sizeof(sb), .cpu = CPU };
+	struct xptilab_counters a, b;
+	unsigned int vecs[NVEC];
+	int fd;
+
+	REQUIRE_MODULE();
+	OPEN_DEVICE(fd);
+	configure(_metadata, fd, XPTILAB_ENTRY_XPTI, 1000, vecs);
 
 	/* The owner is served. */
 	ASSERT_EQ(0, get_counters(fd, CPU, &a));
@@ -115,17 +145,7 @@ TEST(only_the_configuring_task_is_served)
 	for (int unpriv = 1; unpriv >= 0; unpriv--) {
 		ASSERT_EQ(0, get_counters(fd, CPU, &a));
 		ASSERT_EQ(0, ioctl(fd, XPTILAB_IOC_SESSION_STATS, &sa));
-		fflush(stdout);
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0)
-			_exit(child(vecs, unpriv));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		ASSERT_TRUE(WIFEXITED(status)) TH_LOG("child: status %#x", status);
-		EXPECT_EQ(0, WEXITSTATUS(status))
-			TH_LOG("%s child: vectors %#x, %#x, %#x (session), %#x (unused) did not fault plainly: mask %#x",
-			       unpriv ? "unprivileged" : "root", vecs[0], vecs[1],
-			       vecs[2], vecs[3], WEXITSTATUS(status));
+		expect_plain_faults(_metadata, vecs, unpriv);
 		ASSERT_EQ(0, get_counters(fd, CPU, &b));
 		ASSERT_EQ(0, ioctl(fd, XPTILAB_IOC_SESSION_STATS, &sb));
 		EXPECT_EQ(a.entries, b.entries);
@@ -149,28 +169,14 @@ TEST(only_the_configuring_task_is_served)
 /* Once the owner's descriptor is closed, nobody is served. */
 TEST(nobody_after_the_owner_closes)
 {
-	struct xptilab_entry_config c;
 	unsigned int vecs[NVEC];
-	int fd, status;
-	pid_t pid;
+	int fd;
 
 	REQUIRE_MODULE();
 	OPEN_DEVICE(fd);
-	ASSERT_EQ(0, pin_to(CPU));
-	ASSERT_EQ(0, entry_config(fd, CPU, XPTILAB_ENTRY_GATE, 0, &c));
-	ASSERT_EQ(0, session_op(fd, CPU, XPTILAB_SESSION_START, 0, &vecs[2]));
-	vecs[0] = c.vector_gate;
-	vecs[1] = c.vector_trap;
-	vecs[3] = unused_vector(vecs);
+	configure(_metadata, fd, XPTILAB_ENTRY_GATE, 0, vecs);
 	close(fd);
-	fflush(stdout);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(child(vecs, false));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("child: status %#x", status);
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("mask %#x", WEXITSTATUS(status));
+	expect_plain_faults(_metadata, vecs, false);
 }
 
 TEST_HARNESS_MAIN
