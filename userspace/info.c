@@ -101,6 +101,7 @@ void info_json(struct json *j, const char *key,
 		    plat->hypervisor ? plat->hv_vendor : NULL);
 	json_bool(j, "emulated", plat->emulated);
 	json_string(j, "emulator", plat->emulator);
+	json_string(j, "emulator_cpu", plat->emulator_cpu);
 	json_bool(j, "nopcid", plat->nopcid);
 	json_string(j, "pcid_mode", platform_pcid_mode(info->features, plat));
 	/* abi_version 0: facts from /proc, the module was not loaded */
@@ -164,8 +165,10 @@ static void print_text(const struct xptilab_info *info,
 		       *x->xpti_line ? "; from " : "", x->xpti_source);
 	}
 	if (plat->emulated)
-		printf("emulated:      yes (%s): timings are emulator artefacts, not hardware figures\n",
-		       plat->emulator ? plat->emulator : "QEMU TCG");
+		printf("emulated:      yes (%s%s%s): timings are emulator artefacts, not hardware figures\n",
+		       plat->emulator ? plat->emulator : "QEMU TCG",
+		       plat->emulator_cpu ? ", CPU " : "",
+		       plat->emulator_cpu ? plat->emulator_cpu : "");
 	printf("pcid:          %s (CR4.PCIDE %d, CPUID.PCID %d, nopcid %s on the command line; boot with nopcid for Xen 2018's configuration, docs/design.md)\n",
 	       platform_pcid_mode(info->features, plat),
 	       !!(info->features & XPTILAB_FEAT_PCIDE),

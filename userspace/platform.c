@@ -50,6 +50,10 @@ void platform_probe(struct platform *p)
 		p->hv_vendor[12] = '\0';
 	}
 	p->emulator = env && *env ? env : NULL;
+	env = getenv("XPTILAB_QEMU_CPU");
+	if (!env || !*env)
+		env = getenv("XPTILAB_BOCHS_CPU");
+	p->emulator_cpu = p->emulator && env && *env ? env : NULL;
 	p->emulated = p->emulator || !strcmp(p->hv_vendor, TCG_SIGNATURE);
 	p->nopcid = cmdline_has("nopcid");
 	xen_probe(&p->xen);

@@ -16,6 +16,11 @@ struct platform {
 	char hv_vendor[13];	/* CPUID 0x40000000 signature; "" if !hypervisor */
 	const char *emulator;	/* $XPTILAB_EMULATOR, or NULL when unset or empty */
 	bool emulated;		/* emulator set, or signature "TCGTCGTCGTCG" */
+	/*
+	 * The emulator's CPU model as its runner set it ($XPTILAB_QEMU_CPU,
+	 * e.g. "max,vendor=GenuineIntel,-cx16", or $XPTILAB_BOCHS_CPU), or NULL
+	 */
+	const char *emulator_cpu;
 	bool nopcid;		/* "nopcid" on the kernel command line */
 	struct xen_facts xen;	/* Xen guest type, dom0, XPTI (xen.h) */
 };

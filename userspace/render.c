@@ -373,6 +373,7 @@ static void md_machines(FILE *f, const struct results *res)
 		{ "hypervisor type", "hypervisor_type", 0 },
 		{ "emulated", "emulated", 1 },
 		{ "emulator", "emulator", 0 },
+		{ "emulator CPU", "emulator_cpu", 0 },
 		{ "clone_global", "clone_global", 2 },
 		{ "module ABI", "abi_version", 2 },
 	};
