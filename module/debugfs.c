@@ -5,7 +5,9 @@
  *   cpuN/shadow every present mapping of CPU N's shadow root, merged
  *   audit       re-walks every shadow root; "ok" when nothing is wrong
  *   idt         per CPU: the IDTR xptilab saved at install and the private
- *               IDT's address, and whether it is installed
+ *               IDT's address, whether it is installed, and where its
+ *               vector 0x80 goes: "stub" (xptilab's), "linux" (entry mode
+ *               LINUX_INT80) or "none" (no IA32 emulation)
  *   events      per CPU and vector: entries taken on the shadow root
  *   pages       pages the module holds right now
  *   mirror_drops mirrored top-level entries dropped because Linux cleared
@@ -114,15 +116,17 @@ static int xptilab_idt_show(struct seq_file *m, void *v)
 {
 	unsigned int cpu;
 
-	seq_puts(m, "# cpu saved_idtr_base saved_idtr_limit private_idt installed\n");
+	seq_puts(m, "# cpu saved_idtr_base saved_idtr_limit private_idt installed int80\n");
 	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
 		struct desc_ptr d;
 		bool inst;
 
 		xptilab_idt_saved(cpu, &d, &inst);
-		seq_printf(m, "cpu%u 0x%016lx 0x%04x 0x%016lx %d\n", cpu,
-			   d.address, d.size, xptilab_idt_addr(cpu), inst);
+		seq_printf(m, "cpu%u 0x%016lx 0x%04x 0x%016lx %d %s\n", cpu,
+			   d.address, d.size, xptilab_idt_addr(cpu), inst,
+			   !xptilab_idt_has_int80() ? "none" :
+			   xptilab_idt_int80_is_linux(cpu) ? "linux" : "stub");
 	}
 	cpus_read_unlock();
 	return 0;

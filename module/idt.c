@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/topology.h>
 #include <asm/desc.h>
+#include <asm/irq_vectors.h>
 #include <asm/pgtable.h>
 #include <asm/processor-flags.h>
 #include <asm/tlbflush.h>
@@ -44,6 +45,14 @@ static struct desc_ptr orig_idtr[XPTILAB_MAX_CPUS];
 static struct desc_ptr linux_idtr;	/* Linux's IDT, as loaded at our load */
 static bool installed[XPTILAB_MAX_CPUS];
 static enum cpuhp_state hp_state;
+/*
+ * Vector 0x80 of a private IDT: xptilab's stub, or Linux's own gate
+ * (XPTILAB_ENTRY_LINUX_INT80), the baseline of what the stub adds to every
+ * entry while the private IDT is loaded. Both as built at load; int80_linux
+ * is not present without IA32 emulation.
+ */
+static gate_desc int80_stub, int80_linux;
+static bool int80_is_linux[XPTILAB_MAX_CPUS];
 
 struct xptilab_pcpu *xptilab_pcpu(unsigned int cpu)
 {
@@ -190,10 +199,38 @@ static int build_idts(void)
 			  (const char *)tramp_addr(xptilab_tramp_session),
 			  "vector_session"))
 		return -EINVAL;
+	int80_linux = linux_idt[IA32_SYSCALL_VECTOR];
+	int80_stub = tmpl[IA32_SYSCALL_VECTOR];
 	for_each_possible_cpu(cpu)
 		if (cpu)
 			memcpy(idt_pages[cpu], tmpl, PAGE_SIZE);
 	return 0;
+}
+
+/* Linux has an int $0x80 gate (IA32 emulation) for mode LINUX_INT80. */
+bool xptilab_idt_has_int80(void)
+{
+	return int80_linux.bits.p;
+}
+
+/*
+ * Point the CPU's vector 0x80 at Linux's gate or back at xptilab's stub.
+ * On the CPU itself with interrupts off (or while it is offline): its IDT
+ * is used by no other CPU, and only "int $0x80" reaches this vector, which
+ * nothing executes on a shadow root once sessions are refused there.
+ */
+void xptilab_idt_int80(unsigned int cpu, bool linux_gate)
+{
+	if (!xptilab_idt_has_int80())
+		return;
+	idt_pages[cpu][IA32_SYSCALL_VECTOR] = linux_gate ? int80_linux :
+							   int80_stub;
+	WRITE_ONCE(int80_is_linux[cpu], linux_gate);
+}
+
+bool xptilab_idt_int80_is_linux(unsigned int cpu)
+{
+	return READ_ONCE(int80_is_linux[cpu]);
 }
 
 static void install_idt(unsigned int cpu)
@@ -240,6 +277,7 @@ static int xptilab_cpu_offline(unsigned int cpu)
 	WRITE_ONCE(pcpu_pages[cpu]->sess_pgd, 0);
 	local_irq_disable();
 	restore_idt(cpu);
+	xptilab_idt_int80(cpu, false);
 	local_irq_enable();
 	xptilab_shadow_free(cpu);
 	return 0;

@@ -53,12 +53,19 @@ void xptilab_owner_set(const void *file)
 	owner_write(xptilab_user_root(current->mm));
 }
 
+/* On each CPU: xptilab's stub on vector 0x80 again (after LINUX_INT80). */
+static void int80_stub(void *unused)
+{
+	xptilab_idt_int80(smp_processor_id(), false);
+}
+
 /* The owner's descriptor is closing (or another task takes over). */
 void xptilab_owner_release(const void *file)
 {
 	if (!owner_mm || owner_file != file)
 		return;
 	owner_write(0);
+	on_each_cpu(int80_stub, NULL, 1);
 	mmdrop(owner_mm);
 	owner_mm = NULL;
 	owner_file = NULL;
@@ -77,6 +84,7 @@ struct tramp_set {
 	u64 tmode;
 	u64 window;
 	bool global;
+	bool linux_int80;
 };
 
 /* On the CPU itself, with interrupts off: no trampoline is running. */
@@ -89,6 +97,13 @@ static void tramp_apply(void *arg)
 	__flush_tlb_all();
 	WRITE_ONCE(p->twindow, t->window);
 	WRITE_ONCE(p->tmode, t->tmode);
+	/*
+	 * Linux's int $0x80 gate must never meet a session here: disarm it.
+	 * A session running here was ended by this IPI's entry.
+	 */
+	if (t->linux_int80)
+		WRITE_ONCE(p->sess_pgd, 0);
+	xptilab_idt_int80(t->cpu, t->linux_int80);
 }
 
 long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
@@ -113,7 +128,13 @@ long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
 	t.cpu = c.cpu;
 	t.window = c.window;
 	t.global = c.mode == XPTILAB_ENTRY_XPTI_GLOBAL;
+	t.linux_int80 = c.mode == XPTILAB_ENTRY_LINUX_INT80;
+	if (t.linux_int80 && !xptilab_idt_has_int80()) {
+		pr_info_ratelimited("entry: mode LINUX_INT80: Linux has no int $0x80 gate (no IA32 emulation)\n");
+		return -EOPNOTSUPP;
+	}
 	switch (c.mode) {
+	case XPTILAB_ENTRY_LINUX_INT80:
 	case XPTILAB_ENTRY_GATE:
 		t.tmode = 0;
 		t.global = xptilab_clone_global;
@@ -139,9 +160,12 @@ long xptilab_ioc_entry_config(void __user *uarg, const void *owner)
 		pr_info_ratelimited("entry: cpu %u is not online\n", c.cpu);
 		ret = -EINVAL;
 	} else {
+		/*
+		 * Owner first: a change of owner puts the stub back on every
+		 * CPU's vector 0x80, which must not undo this configuration.
+		 */
+		xptilab_owner_set(owner);
 		ret = smp_call_function_single(c.cpu, tramp_apply, &t, 1);
-		if (!ret)
-			xptilab_owner_set(owner);
 	}
 	cpus_read_unlock();
 	mutex_unlock(&xptilab_run_lock);
@@ -209,6 +233,11 @@ static long session_start(const struct xptilab_session *s, const void *owner)
 		pr_warn_ratelimited("session: refused: pid %d has an LDT (not mapped on the shadow root)\n",
 				    task_pid_nr(current));
 		return -EOPNOTSUPP;
+	}
+	if (xptilab_idt_int80_is_linux(s->cpu)) {
+		pr_info_ratelimited("session: refused: cpu %u has Linux's int $0x80 gate (entry mode LINUX_INT80), which a session would reach on the shadow root\n",
+				    s->cpu);
+		return -EBUSY;
 	}
 	ret = xptilab_mirror_set(current->mm, owner);
 	if (ret) {

@@ -71,6 +71,9 @@ struct xptilab_priv *xptilab_priv(unsigned int cpu);
 DECLARE_PER_CPU(u64, xptilab_priv_ptr);	/* read by entry.S through GS */
 unsigned long xptilab_idt_addr(unsigned int cpu);
 void xptilab_idt_saved(unsigned int cpu, struct desc_ptr *orig, bool *inst);
+bool xptilab_idt_has_int80(void);
+void xptilab_idt_int80(unsigned int cpu, bool linux_gate);
+bool xptilab_idt_int80_is_linux(unsigned int cpu);
 
 /* shadow.c: shadow roots and clones */
 int xptilab_shadow_build(unsigned int cpu);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What entry_test and race_test share: configuring the test vectors on a
- * CPU, reading its counters, the debugfs audit, pinning, and a clock.
+ * CPU, reading its counters, and a clock (the debugfs audit and reads:
+ * shadow_helpers.h).
  * Include after kselftest_harness.h and helpers.h.
  */
 #ifndef XPTILAB_SELFTESTS_ENTRY_HELPERS_H
@@ -11,9 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "shadow_helpers.h"	/* read_text(), audit_ok() */
 #include "trigger.h"
-
-#define DEBUGFS_AUDIT	"/sys/kernel/debug/xptilab/audit"
 
 /* A "# " diagnostic line that survives the test child's _exit(). */
 #define DIAG(fmt, ...) do { \
@@ -55,22 +55,6 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The debugfs audit's text into buf; true when it is exactly "ok\n". */
-static inline bool audit_ok(char *buf, size_t size)
-{
-	FILE *f = fopen(DEBUGFS_AUDIT, "re");
-	size_t len;
-
-	if (!f) {
-		snprintf(buf, size, "%s: %s", DEBUGFS_AUDIT, strerror(errno));
-		return false;
-	}
-	len = fread(buf, 1, size - 1, f);
-	buf[len] = '\0';
-	fclose(f);
-	return !strcmp(buf, "ok\n");
 }
 
 #endif /* XPTILAB_SELFTESTS_ENTRY_HELPERS_H */

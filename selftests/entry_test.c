@@ -297,6 +297,77 @@ TEST_F(entry, linux_entries_still_work)
 		ASSERT_EQ(ppid, trigger_int80_getppid());
 }
 
+/*
+ * Where the CPU's vector 0x80 goes, from debugfs idt: "stub", "linux" or
+ * "none"; NULL when the file cannot be read.
+ */
+static const char *int80_gate(int cpu, char *out, size_t size)
+{
+	char buf[65536], *line, *save = NULL;
+	char want[16];
+
+	if (read_text(XDBG "idt", buf, sizeof(buf)) <= 0)
+		return NULL;
+	snprintf(want, sizeof(want), "cpu%d ", cpu);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *last = strrchr(line, ' ');
+
+		if (strncmp(line, want, strlen(want)) || !last)
+			continue;
+		snprintf(out, size, "%s", last + 1);
+		return out;
+	}
+	return NULL;
+}
+
+/*
+ * Mode LINUX_INT80 (the baseline of the stub's tax): the CPU's vector 0x80
+ * is Linux's own gate, int $0x80 works, the test vectors behave as in
+ * GATE; mode GATE, and closing the descriptor that set it, put the stub
+ * back.
+ */
+TEST_F(entry, linux_int80_mode)
+{
+	struct xptilab_counters before, after;
+	struct xptilab_entry_config c;
+	char gate[16];
+	int fd2;
+
+	REQUIRE_MODULE();
+	if (!(self->info.features & XPTILAB_FEAT_IA32_EMU)) {
+		ASSERT_EQ(-1, entry_config(self->fd, CPU, XPTILAB_ENTRY_LINUX_INT80, 0, &c));
+		ASSERT_EQ(EOPNOTSUPP, errno);
+		SKIP(return, "no IA32 emulation: LINUX_INT80 is EOPNOTSUPP, as it should be");
+	}
+	ASSERT_STREQ("stub", int80_gate(CPU, gate, sizeof(gate)));
+	ASSERT_EQ(0, entry_config(self->fd, CPU, XPTILAB_ENTRY_LINUX_INT80, 0, &c))
+		TH_LOG("ENTRY_CONFIG: %s", strerror(errno));
+	EXPECT_EQ(0u, c.cr3_writes);
+	EXPECT_EQ(0u, c.global_flushes);
+	ASSERT_STREQ("linux", int80_gate(CPU, gate, sizeof(gate)));
+	ASSERT_EQ(0, get_counters(self->fd, CPU, &before));
+	for (int i = 0; i < ENTRIES; i++)
+		ASSERT_EQ(getppid(), trigger_int80_getppid());
+	ASSERT_EQ(0, trigger_vector(self->vec_gate));
+	ASSERT_EQ(0, get_counters(self->fd, CPU, &after));
+	EXPECT_EQ(before.entries + 1, after.entries);
+	ASSERT_EQ(0, entry_reset(self->fd, CPU));
+	ASSERT_STREQ("stub", int80_gate(CPU, gate, sizeof(gate)));
+	EXPECT_EQ(getppid(), trigger_int80_getppid());
+
+	/* The descriptor that set it goes: the stub is back. */
+	fd2 = open(XPTILAB_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, entry_config(fd2, CPU, XPTILAB_ENTRY_LINUX_INT80, 0, &c));
+	ASSERT_STREQ("linux", int80_gate(CPU, gate, sizeof(gate)));
+	close(fd2);
+	ASSERT_STREQ("stub", int80_gate(CPU, gate, sizeof(gate)));
+	EXPECT_EQ(getppid(), trigger_int80_getppid());
+	/* the fixture's descriptor configures again (teardown resets) */
+	ASSERT_EQ(0, entry_reset(self->fd, CPU));
+}
+
 /* ---- signals, page faults and preemption between entries ---- */
 
 static volatile sig_atomic_t alarms;

@@ -380,6 +380,55 @@ TEST_F(session, int80_from_a_session)
 	EXPECT_LE(ROUNDS / 2, (long long)(b.exits_by_vector[0x80] - a.exits_by_vector[0x80]));
 }
 
+/*
+ * Entry mode LINUX_INT80 puts Linux's own gate on the CPU's vector 0x80. A
+ * session's "int $0x80" would then reach Linux on the shadow root, so
+ * START is refused there and a session armed before is disarmed; back in
+ * mode GATE, sessions and their int $0x80 work again.
+ */
+static int entry_mode(int fd, int cpu, unsigned int mode)
+{
+	struct xptilab_entry_config c = {
+		.size = sizeof(c), .cpu = cpu, .mode = mode,
+	};
+
+	return ioctl(fd, XPTILAB_IOC_ENTRY_CONFIG, &c);
+}
+
+TEST_F(session, linux_int80_gate_keeps_sessions_out)
+{
+	struct xptilab_session_stats a, b;
+	long ppid = getppid();
+	unsigned int vec;
+
+	REQUIRE_MODULE();
+	if (!(self->info.features & XPTILAB_FEAT_IA32_EMU))
+		SKIP(return, "the kernel has no IA32 emulation (int $0x80)");
+	/* armed first: the mode disarms it */
+	START(CPU);
+	ASSERT_EQ(0, entry_mode(self->fd, CPU, XPTILAB_ENTRY_LINUX_INT80))
+		TH_LOG("ENTRY_CONFIG LINUX_INT80: %s", strerror(errno));
+	STATS(CPU, &a);
+	EXPECT_EQ(-1, ENTER());
+	EXPECT_EQ(ppid, trigger_int80_getppid());
+	STATS(CPU, &b);
+	EXPECT_EQ(a.enters, b.enters);
+	EXPECT_EQ(a.refused + 1, b.refused);
+	/* and START is refused while the mode holds */
+	EXPECT_EQ(-1, session_op(self->fd, CPU, XPTILAB_SESSION_START, 0, &vec));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, entry_mode(self->fd, CPU, XPTILAB_ENTRY_GATE));
+	START(CPU);
+	STATS(CPU, &a);
+	for (int i = 0; i < 10; i++) {
+		ASSERT_LE(0, ENTER());
+		ASSERT_EQ(ppid, trigger_int80_getppid());
+	}
+	STATS(CPU, &b);
+	EXPECT_LE(5u, b.exits_by_vector[0x80] - a.exits_by_vector[0x80]);
+	ASSERT_EQ(0, session_op(self->fd, CPU, XPTILAB_SESSION_STOP, 0, NULL));
+}
+
 /* ---- signals ---- */
 
 static volatile sig_atomic_t alarms;

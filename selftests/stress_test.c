@@ -7,7 +7,8 @@
  *    its CPU is offline), running a mix: small cr3 runs, ENTRY_CONFIG in
  *    every mode with entries through both test vectors, small ipi runs of
  *    every variant to every other online CPU, sessions (START, entries
- *    with "int $vector_session" and the gate, STOP), storms of 5-20 ms,
+ *    with "int $vector_session" and the gate, int $0x80 getppid, which
+ *    ends them, STOP), storms of 5-20 ms,
  *    counter reads; reopening its descriptor every 50 operations;
  *  - a hotplug process: every ~1 s one CPU (never CPU 0) offline, then
  *    online again ~0.1-0.4 s later;
@@ -67,6 +68,7 @@ struct shared {
 	volatile int stop;
 	int nworkers;
 	int vec_gate, vec_trap, vec_session;
+	bool ia32;			/* int $0x80 works here */
 	struct wstats w[MAX_TEST_CPUS];
 	/* the hotplug process */
 	unsigned long long hp_offline, hp_online, hp_refused, hp_failed;
@@ -252,6 +254,13 @@ static void do_session(struct wstats *w, int fd, uint64_t *rng, int cpu)
 		}
 		if (!rng_below(rng, 4))
 			sched_yield();	/* a system call ends it */
+		/*
+		 * So does int $0x80, through xptilab's stub: never through
+		 * Linux's own gate (mode LINUX_INT80) on the shadow root.
+		 */
+		if (sh->ia32 && !rng_below(rng, 4) &&
+		    trigger_int80_getppid() != getppid())
+			wbad(w, "int $0x80 getppid in a session, cpu", cpu, EIO);
 	}
 	memset(&s, 0, sizeof(s));
 	s.size = sizeof(s);
@@ -497,6 +506,7 @@ TEST(stress_everything)
 	double start, stop, slowest = 0;
 	char why[300], audit[4096], slow_what[120] = "";
 	struct kmsg_verdict kv;
+	struct xptilab_info info;
 	long pages0, pages1;
 
 	REQUIRE_MODULE();
@@ -518,6 +528,8 @@ TEST(stress_everything)
 	ASSERT_LE(0, kmsg);
 	OPEN_DEVICE(fd);
 	ASSERT_EQ(0, robust_snapshot(fd, &before)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, get_info(fd, &info));
+	sh->ia32 = info.features & XPTILAB_FEAT_IA32_EMU;
 	close(fd);
 	pages0 = module_pages();
 	online_cpus(online);

@@ -12,6 +12,7 @@ static const char *const mode_names[XPTILAB_ENTRY_NR_MODES] = {
 	[XPTILAB_ENTRY_GATE] = "gate",
 	[XPTILAB_ENTRY_XPTI] = "xpti",
 	[XPTILAB_ENTRY_XPTI_GLOBAL] = "xpti-global",
+	[XPTILAB_ENTRY_LINUX_INT80] = "linux-int80",
 };
 
 const char *tramp_mode_name(unsigned int mode)

@@ -108,6 +108,14 @@ struct xptilab_cr3_run {
  *               only: Xen after 9d1d31ad94;
  *   XPTI_GLOBAL the same with global clones and a global flush on both
  *               switches: Xen before it.
+ *   LINUX_INT80 GATE, and the CPU's vector 0x80 is Linux's own gate, not
+ *               xptilab's stub: "int $0x80" there costs what it costs
+ *               without xptilab, the baseline of the stub's tax on every
+ *               entry. Every other mode, and closing the configuring
+ *               descriptor, puts the stub back. Sessions are refused
+ *               (EBUSY) on that CPU, and one armed there is disarmed: a
+ *               session's "int $0x80" would reach Linux on the shadow
+ *               root. EOPNOTSUPP without IA32 emulation.
  * The trap gate also spins for 'window' iterations with IF=1 on the shadow
  * root before its entry switch.
  */
@@ -115,6 +123,7 @@ enum xptilab_entry_mode {
 	XPTILAB_ENTRY_GATE = 0,
 	XPTILAB_ENTRY_XPTI = 1,
 	XPTILAB_ENTRY_XPTI_GLOBAL = 2,
+	XPTILAB_ENTRY_LINUX_INT80 = 3,
 	XPTILAB_ENTRY_NR_MODES
 };
 
