@@ -846,3 +846,65 @@ void claims_precision(FILE *f_md, FILE *f_txt, const struct results *res)
 			tight, n, tight == n ? " (target met)" : " (target NOT met)",
 			worst * 100, worst_what);
 }
+
+/*
+ * The stub's tax: while xptilab's IDT is loaded every vector goes through
+ * its stub on the way to Linux's handler. `entry int80` goes through it,
+ * `int80-linux` takes Linux's own gate for vector 0x80 (mode LINUX_INT80)
+ * in the same rounds on the same CPU: B/A = int80 / int80-linux, compared
+ * like the claims (rec_compare(), +-5% margin). An icount guest gives the
+ * exact instruction difference instead.
+ */
+#define STUB_TAX_MARGIN	0.05
+
+void claims_stub_tax(FILE *f_md, FILE *f_txt, const struct results *res)
+{
+	bool any = false;
+
+	for (size_t g = 0; g < res->nguests; g++) {
+		const struct rec *a = find(res, g, "entry", "int80-linux", NULL);
+		const struct rec *b = find(res, g, "entry", "int80", NULL);
+		const char *label = res->guests[g].label;
+		char line[512];
+		struct cmp c;
+
+		if (!a || !b || a->kind != REC_STATS || b->kind != REC_STATS)
+			continue;
+		if (is_icount(res, g)) {
+			snprintf(line, sizeof(line),
+				 "instructions per round trip: int80-linux %.0f, int80 %.0f (%+.0f through the stub); exact path length, no TLB/cache/microcode cost",
+				 a->median, b->median, b->median - a->median);
+		} else if (!a->nblocks || !b->nblocks ||
+			   rec_compare(res, a, b, STUB_TAX_MARGIN, "int80 (through the stub)", &c)) {
+			snprintf(line, sizeof(line),
+				 "medians int80-linux %.0f, int80 %.0f; not compared (no rounds)",
+				 a->median, b->median);
+		} else {
+			snprintf(line, sizeof(line), "B/A %.3f [%.3f, %.3f]: %s",
+				 c.med.ratio, c.med.lo95, c.med.hi95, c.text);
+		}
+		if (!any && f_md)
+			fputs("## The stub's tax on every entry\n\n"
+			      "While xptilab's IDT is loaded every vector reaches Linux through "
+			      "xptilab's stub (a window read, the CPU number, `lfence; jmp *`). "
+			      "`int80` goes through it; `int80-linux` takes Linux's own gate for "
+			      "vector 0x80 (entry mode `LINUX_INT80`), in the same rounds on the "
+			      "same CPU. B/A = int80 / int80-linux, paired per round "
+			      "(Hodges-Lehmann, 95% CI, margin \u00b15%); cycles are TSC ticks, "
+			      "emulator numbers where the guest is emulated.\n\n"
+			      "| guest | int80-linux | int80 | reading |\n|---|---|---|---|\n", f_md);
+		if (!any && f_txt)
+			fputs("\nThe stub's tax (entry int80 through xptilab's stub, B, against int80-linux, Linux's own gate, A):\n", f_txt);
+		any = true;
+		if (f_md) {
+			fprintf(f_md, "| %s | %.0f | %.0f | ", *label ? label : "this machine",
+				a->median, b->median);
+			md_cell(f_md, line);
+			fputs(" |\n", f_md);
+		}
+		if (f_txt)
+			fprintf(f_txt, "  %s: %s\n", *label ? label : "this machine", line);
+	}
+	if (any && f_md)
+		fputc('\n', f_md);
+}

@@ -57,4 +57,11 @@ void claims_json(struct json *j, const struct claim *c);
  */
 void claims_precision(FILE *f_md, FILE *f_txt, const struct results *res);
 
+/*
+ * "The stub's tax on every entry": per guest, entry int80 (through
+ * xptilab's stub) against int80-linux (Linux's own gate), compared like
+ * the claims; nothing when no guest measured both. Either FILE may be NULL.
+ */
+void claims_stub_tax(FILE *f_md, FILE *f_txt, const struct results *res);
+
 #endif /* XPTILAB_CLAIMS_H */

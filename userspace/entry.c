@@ -4,7 +4,11 @@
  * timed in user mode around a single entry instruction, per variant:
  *
  *   syscall      Linux getppid through `syscall` (baseline)
- *   int80        Linux getppid through `int $0x80` (ia32; SKIP without it)
+ *   int80        Linux getppid through `int $0x80` (ia32; SKIP without it),
+ *                through xptilab's stub while the module is loaded
+ *   int80-linux  the same with Linux's own gate on vector 0x80 for the
+ *                block (mode LINUX_INT80): int80 against this is the tax
+ *                xptilab's stub puts on every entry
  *   gate         the interrupt-gate test vector, mode GATE: gate + iretq
  *   xpti         the interrupt gate, mode XPTI: 4 CR3 writes (5 under PTI), non-global
  *                clones, global flush on the exit switch (Xen after
@@ -34,6 +38,7 @@
 
 #include "dev.h"
 #include "args.h"
+#include "ci.h"
 #include "report.h"
 #include "rounds.h"
 #include "session.h"
@@ -63,6 +68,7 @@ static const struct variant {
 } variants[] = {
 	{ "syscall",	 K_SYSCALL, 0, false, CHEAP_ITERATIONS },
 	{ "int80",	 K_INT80, 0, false, CHEAP_ITERATIONS },
+	{ "int80-linux", K_INT80, XPTILAB_ENTRY_LINUX_INT80, false, CHEAP_ITERATIONS },
 	{ "gate",	 K_VECTOR, XPTILAB_ENTRY_GATE, false, CHEAP_ITERATIONS },
 	{ "xpti",	 K_VECTOR, XPTILAB_ENTRY_XPTI, false, XPTI_ITERATIONS },
 	{ "xpti-global", K_VECTOR, XPTILAB_ENTRY_XPTI_GLOBAL, false, XPTI_ITERATIONS },
@@ -190,6 +196,20 @@ static int run_linux(struct run *run, const struct variant *v,
 		if (trigger_int80_getppid() != want) {
 			xptilab_err("int80: int $0x80 getppid returned the wrong value");
 			return -1;
+		}
+		if (v->mode == XPTILAB_ENTRY_LINUX_INT80) {
+			/* Linux's own gate for this block only (the stub's tax). */
+			struct xptilab_entry_config c;
+
+			if (tramp_config(run->fd, run->cpu, v->mode, 0, &c))
+				return -1;
+			if (trigger_int80_getppid() != want) {
+				xptilab_err("int80-linux: int $0x80 getppid returned the wrong value");
+				tramp_config(run->fd, run->cpu, XPTILAB_ENTRY_GATE, 0, &c);
+				return -1;
+			}
+			TIMED_LOOP(trigger_int80_getppid(), s, o, n, warmup_of(n));
+			return tramp_config(run->fd, run->cpu, XPTILAB_ENTRY_GATE, 0, &c);
 		}
 		TIMED_LOOP(trigger_int80_getppid(), s, o, n, warmup_of(n));
 	} else {
@@ -404,12 +424,67 @@ out_stop:
 	return ret;
 }
 
+/*
+ * int80 against int80-linux, measured in the same rounds: the tax
+ * xptilab's stub puts on every entry while its IDT is loaded, as a paired
+ * comparison (ci.h) printed under the table.
+ */
+static size_t variant_index(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
+		if (!strcmp(variants[i].name, name))
+			return i;
+	return ARRAY_SIZE(variants);
+}
+
+static void print_stub_tax(const struct rounds_var *rv, const bool *selected,
+			   const struct run *run, bool emulated)
+{
+	size_t ia = variant_index("int80-linux"), ib = variant_index("int80");
+	const struct rounds_var *va = &rv[ia], *vb = &rv[ib];
+	double *a, *b, *a10, *b10;
+	size_t n = 0;
+	struct cmp c;
+
+	if (!selected[ia] || !selected[ib] || run->acc[ia].skipped ||
+	    run->acc[ib].skipped)
+		return;
+	a = calloc(4 * (va->nblocks + 1), sizeof(*a));
+	if (!a)
+		return;
+	b = a + va->nblocks + 1;
+	a10 = b + va->nblocks + 1;
+	b10 = a10 + va->nblocks + 1;
+	for (size_t i = 0; i < va->nblocks; i++)
+		for (size_t k = 0; k < vb->nblocks; k++)
+			if (va->blocks[i].round == vb->blocks[k].round) {
+				a[n] = (double)va->blocks[i].median;
+				b[n] = (double)vb->blocks[k].median;
+				a10[n] = (double)va->blocks[i].p10;
+				b10[n] = (double)vb->blocks[k].p10;
+				n++;
+				break;
+			}
+	if (!cmp_paired(a, b, a10, b10, n, 0.05, emulated,
+			"int80 (through the stub)", &c))
+		printf("stub tax: int80 / int80-linux = %.3f [%.3f, %.3f] over %zu rounds: %s\n",
+		       c.med.ratio, c.med.lo95, c.med.hi95, c.rounds, c.text);
+	else
+		printf("stub tax: int80 / int80-linux not evaluated (%zu usable rounds)\n", n);
+	free(a);
+}
+
+static bool needs_module(const struct variant *v)
+{
+	return v->kind == K_VECTOR || v->kind == K_SESSION ||
+	       v->mode == XPTILAB_ENTRY_LINUX_INT80;
+}
+
 /* Can every selected variant run without the module? */
 static bool module_free(const bool *selected)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(variants); i++)
-		if (selected[i] && (variants[i].kind == K_VECTOR ||
-				    variants[i].kind == K_SESSION))
+		if (selected[i] && needs_module(&variants[i]))
 			return false;
 	return true;
 }
@@ -585,8 +660,7 @@ int cmd_entry(int argc, char **argv)
 		if (!selected[i])
 			continue;
 		res[i] = report_add(&r, variants[i].name, "cycles");
-		if (run.fd < 0 && (variants[i].kind == K_VECTOR ||
-				   variants[i].kind == K_SESSION)) {
+		if (run.fd < 0 && needs_module(&variants[i])) {
 			run.acc[i].skipped = true;
 			snprintf(run.acc[i].reason, sizeof(run.acc[i].reason),
 				 "needs the module (%s not available%s)",
@@ -641,6 +715,8 @@ int cmd_entry(int argc, char **argv)
 	if (samples_path && report_write_samples(&r, samples_path))
 		status = 1;
 	report_print(&r, stdout);
+	if (fmt == REPORT_TABLE)
+		print_stub_tax(rv, selected, &run, r.plat.emulated);
 	if (fflush(stdout))
 		status = 1;
 out:

@@ -57,7 +57,8 @@ static const struct model {
 	{ "cr3", "pcid", "the shadow root under its own PCID, both writes NOFLUSH: the tagged-TLB alternative" },
 	{ "cr3", "+touch", "re-reading the kernel pages after the round trip: the TLB refill cost of that variant" },
 	{ "entry", "syscall", "baseline: Linux `syscall` (getppid), with KPTI's two CR3 writes when PTI is on" },
-	{ "entry", "int80", "baseline: Linux `int $0x80` (ia32 getppid), an interrupt gate" },
+	{ "entry", "int80", "baseline: Linux `int $0x80` (ia32 getppid), an interrupt gate, through xptilab's stub while its IDT is loaded" },
+	{ "entry", "int80-linux", "`int $0x80` with Linux's own gate on vector 0x80 for the block: `int80` against this is the tax xptilab's stub puts on every entry" },
 	{ "entry", "gate", "the floor: an interrupt gate, a counter and `iretq`, no CR3 write" },
 	{ "entry", "xpti", "Xen after 9d1d31ad94: interrupt gate, `sti` after the entry switch, non-global clones, global flush on the exit switch only (4 CR3 writes, 5 under PTI, 2 of them XPTI's own)" },
 	{ "entry", "xpti-global", "Xen before 9d1d31ad94: global clones, global flush on both switches" },
@@ -676,6 +677,7 @@ static int write_md(const char *path, const struct results *res,
 	if (claims) {
 		claims_md(f, claims);
 		claims_precision(f, NULL, res);
+		claims_stub_tax(f, NULL, res);
 	}
 	stale_claim_md(f, jv_get(res->root, "stale"));
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
@@ -1071,6 +1073,7 @@ static int write_claims_txt(const char *path, const struct claim *claims,
 	}
 	claims_text(f, claims);
 	claims_precision(NULL, f, res);
+	claims_stub_tax(NULL, f, res);
 	stale_claim_text(f, stale);
 	if (fclose(f)) {
 		xptilab_err("report: %s: %s", path, strerror(errno));
