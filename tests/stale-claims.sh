@@ -61,3 +61,22 @@ stale_claim_is "stale claim: sync never stale does not bear Beulich out" 48 0 \
 	"Beulich's point is not borne out here"
 stale_claim_is "stale claim: an empty IPI already flushing is inconclusive" 48 0 \
 	"Inconclusive for the IPI variants" 0
+
+# A merged file (make bench's) keeps each guest's stale member: the report
+# renders one table and one claim per guest that ran it, named by guest.
+stale_merged() {
+	local d=$tmp/stale-merged
+	mkdir -p "$d"
+	stale_fixture "$tmp/stale-g1.json" 48 30 || return 1
+	stale_fixture "$tmp/stale-g2.json" 0 0 || return 1
+	"$tool" merge --out "$d/results.json" bochs="$tmp/stale-g1.json" \
+		qemu="$tmp/stale-g2.json" "nostale=$fixture" > /dev/null || return 1
+	"$tool" report --quiet --no-plots "$d" > /dev/null || return 1
+	grep -q '^## Stale translations (bochs, platform: bochs)' "$d/report.md" &&
+	grep -q '^## Stale translations (qemu, platform: bochs)' "$d/report.md" &&
+	! grep -q 'Stale translations (nostale' "$d/report.md" &&
+	grep -q "^stale bochs: .*Beulich's point is supported here" "$d/claims.txt" &&
+	grep -q '^stale qemu: .*Inconclusive: the positive control' "$d/claims.txt" ||
+		{ grep -n -i 'stale' "$d/report.md" "$d/claims.txt" | cut -c1-200; return 1; }
+}
+check "stale: a merged file keeps each guest's table and claim" stale_merged

@@ -621,6 +621,21 @@ static bool is_quick(const struct jv *obj)
 	return q && q->type == JV_BOOL && q->b;
 }
 
+/*
+ * A guest's stale experiment (`xptilab stale --json`): the top-level
+ * "stale" of a one-machine file, the guest's own in a merged one.
+ */
+static const struct jv *stale_of(const struct results *res, size_t g)
+{
+	const struct jv *guests = jv_get(res->root, "guests");
+
+	if (!res->combined)
+		return jv_get(res->root, "stale");
+	if (!guests || guests->type != JV_ARR || g >= guests->n)
+		return NULL;
+	return jv_get(&guests->items[g], "stale");
+}
+
 static int write_md(const char *path, const struct results *res,
 		    const bool *plotted, const struct claim *claims)
 {
@@ -679,7 +694,8 @@ static int write_md(const char *path, const struct results *res,
 		claims_precision(f, NULL, res);
 		claims_stub_tax(f, NULL, res);
 	}
-	stale_claim_md(f, jv_get(res->root, "stale"));
+	for (size_t g = 0; g < res->nguests; g++)
+		stale_claim_md(f, stale_of(res, g), res->guests[g].label);
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
@@ -693,7 +709,8 @@ static int write_md(const char *path, const struct results *res,
 				sec->experiment, sec->plot, sec->plot_caption,
 				sec->plot);
 	}
-	stale_md(f, jv_get(res->root, "stale"));
+	for (size_t g = 0; g < res->nguests; g++)
+		stale_md(f, stale_of(res, g), res->guests[g].label);
 	/* an experiment this version does not describe: its table alone */
 	for (size_t i = 0; i < res->nrecs; i++) {
 		const char *exp = res->recs[i].experiment;
@@ -1063,7 +1080,7 @@ static int plots(const char *dir, const struct results *res, bool *plotted)
 
 /* DIR/claims.txt: the claims as text (scripts/bench prints it). */
 static int write_claims_txt(const char *path, const struct claim *claims,
-			    const struct results *res, const struct jv *stale)
+			    const struct results *res)
 {
 	FILE *f = fopen(path, "we");
 
@@ -1074,7 +1091,8 @@ static int write_claims_txt(const char *path, const struct claim *claims,
 	claims_text(f, claims);
 	claims_precision(NULL, f, res);
 	claims_stub_tax(NULL, f, res);
-	stale_claim_text(f, stale);
+	for (size_t g = 0; g < res->nguests; g++)
+		stale_claim_text(f, stale_of(res, g), res->guests[g].label);
 	if (fclose(f)) {
 		xptilab_err("report: %s: %s", path, strerror(errno));
 		return -1;
@@ -1138,7 +1156,7 @@ int cmd_report(int argc, char **argv)
 	if (write_md(path, &res, plotted, claims))
 		goto out;
 	snprintf(path, sizeof(path), "%s/claims.txt", dir);
-	if (write_claims_txt(path, claims, &res, jv_get(res.root, "stale")))
+	if (write_claims_txt(path, claims, &res))
 		goto out;
 	if (!quiet)
 		render_summary(stdout, &res);

@@ -327,8 +327,8 @@ static int render(const char *path)
 	}
 	ok = stale_form_ok(raw);
 	if (ok) {
-		stale_md(stdout, raw);
-		stale_claim_md(stdout, raw);
+		stale_md(stdout, raw, NULL);
+		stale_claim_md(stdout, raw, NULL);
 	} else {
 		xptilab_err("stale: %s is not an `xptilab stale --json` output", path);
 	}

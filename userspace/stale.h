@@ -33,10 +33,13 @@ const char *stale_platform_label(const struct platform *p);
 
 int cmd_stale(int argc, char **argv);
 
-/* stale_report.c: from `xptilab stale --json` output (parsed). */
+/*
+ * stale_report.c: from `xptilab stale --json` output (parsed). guest names
+ * the guest of a combined file in the headings, or is NULL or "".
+ */
 bool stale_form_ok(const struct jv *raw);
-void stale_md(FILE *f, const struct jv *raw);
-void stale_claim_md(FILE *f, const struct jv *raw);
-void stale_claim_text(FILE *f, const struct jv *raw);
+void stale_md(FILE *f, const struct jv *raw, const char *guest);
+void stale_claim_md(FILE *f, const struct jv *raw, const char *guest);
+void stale_claim_text(FILE *f, const struct jv *raw, const char *guest);
 
 #endif /* XPTILAB_STALE_H */

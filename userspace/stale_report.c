@@ -105,7 +105,7 @@ static const char *caveat(const char *platform)
 	return "Measured in a virtual machine: the TLB is the host CPU's, shared with the hypervisor's own flushes.";
 }
 
-void stale_md(FILE *f, const struct jv *raw)
+void stale_md(FILE *f, const struct jv *raw, const char *guest)
 {
 	static const char *const variants[] = {
 		"none", "empty", "sync", "flush", "flush-nonglobal", "invpcid",
@@ -116,7 +116,9 @@ void stale_md(FILE *f, const struct jv *raw)
 	if (!raw || !stale_form_ok(raw))
 		return;
 	rows = jv_get(raw, "rows");
-	fprintf(f, "## Stale translations (platform: %s)\n\n", str(raw, "platform"));
+	fprintf(f, "## Stale translations (%s%splatform: %s)\n\n",
+		guest && *guest ? guest : "", guest && *guest ? ", " : "",
+		str(raw, "platform"));
 	fprintf(f, "After the initiator changes a top-level entry so that the test "
 		"address maps another page, each target reads the address: on the "
 		"full root with no CR3 write since the fill (*same*), after a CR3 "
@@ -242,18 +244,23 @@ static void claim(FILE *f, const struct jv *raw, const char *bullet)
 	fprintf(f, "%s\n", caveat(plat));
 }
 
-void stale_claim_md(FILE *f, const struct jv *raw)
+void stale_claim_md(FILE *f, const struct jv *raw, const char *guest)
 {
 	if (!raw || !stale_form_ok(raw))
 		return;
-	fprintf(f, "### Stale translations (`xptilab stale`)\n\n");
+	fprintf(f, "### Stale translations (`xptilab stale`%s%s)\n\n",
+		guest && *guest ? ", guest " : "", guest && *guest ? guest : "");
 	claim(f, raw, "");
 	fputc('\n', f);
 }
 
-void stale_claim_text(FILE *f, const struct jv *raw)
+void stale_claim_text(FILE *f, const struct jv *raw, const char *guest)
 {
+	char prefix[96];
+
 	if (!raw || !stale_form_ok(raw))
 		return;
-	claim(f, raw, "stale: ");
+	snprintf(prefix, sizeof(prefix), "stale%s%s: ",
+		 guest && *guest ? " " : "", guest && *guest ? guest : "");
+	claim(f, raw, prefix);
 }
