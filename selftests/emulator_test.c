@@ -31,6 +31,17 @@ static bool has_cx16(void)
 	return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_CMPXCHG16B);
 }
 
+/* cx16_flags()'s sequence, with PREFIX ("" or "lock ") before cmpxchg16b. */
+#define CX16_SEQ(prefix)						\
+	__asm__ volatile("pushq $0x202\n\tpopfq\n\t"			\
+			 "addq %[z], %[x]\n\t"				\
+			 prefix "cmpxchg16b %[m]\n\t"			\
+			 "pushfq\n\tpopq %[fl]\n\t"			\
+			 "addq $0, %[x]\n\t"					\
+			 : [fl] "=&r"(fl), [x] "+S"(x), "+a"(a), "+d"(d),	\
+			   [m] "+m"(mem)					\
+			 : "b"(b), "c"(c), [z] "D"(z) : "cc", "memory")
+
 /*
  * The flags right after cmpxchg16b, with the lazy flags of the block's
  * start set to "EFLAGS" (popfq ends a block) and an add before it whose
@@ -46,23 +57,9 @@ static unsigned long cx16_flags(bool locked, bool *zf_ok)
 
 	mem = 0;
 	if (locked)
-		__asm__ volatile("pushq $0x202\n\tpopfq\n\t"
-				 "addq %[z], %[x]\n\t"
-				 "lock cmpxchg16b %[m]\n\t"
-				 "pushfq\n\tpopq %[fl]\n\t"
-				 "addq $0, %[x]\n\t"
-				 : [fl] "=&r"(fl), [x] "+S"(x), "+a"(a), "+d"(d),
-				   [m] "+m"(mem)
-				 : "b"(b), "c"(c), [z] "D"(z) : "cc", "memory");
+		CX16_SEQ("lock ");
 	else
-		__asm__ volatile("pushq $0x202\n\tpopfq\n\t"
-				 "addq %[z], %[x]\n\t"
-				 "cmpxchg16b %[m]\n\t"
-				 "pushfq\n\tpopq %[fl]\n\t"
-				 "addq $0, %[x]\n\t"
-				 : [fl] "=&r"(fl), [x] "+S"(x), "+a"(a), "+d"(d),
-				   [m] "+m"(mem)
-				 : "b"(b), "c"(c), [z] "D"(z) : "cc", "memory");
+		CX16_SEQ("");
 	/* mem was 0 == rdx:rax: the exchange succeeded, ZF must be set */
 	*zf_ok = (fl & 0x40) && mem == 1;
 	return fl;
