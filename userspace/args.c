@@ -35,6 +35,35 @@ int args_uint_range(const char *cmd, const char *opt, const char *s,
 	return 0;
 }
 
+int args_option(const char *cmd, int argc, char **argv, int *i,
+		const char *const *names, size_t n, char *name, size_t size,
+		const char **val)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '=');
+	size_t k;
+
+	*val = NULL;
+	if (!strncmp(arg, "--", 2) && eq && (size_t)(eq - arg) < size) {
+		snprintf(name, size, "%.*s", (int)(eq - arg), arg);
+		*val = eq + 1;
+	} else {
+		snprintf(name, size, "%s", arg);
+	}
+	for (k = 0; k < n; k++)
+		if (!strcmp(name, names[k]))
+			break;
+	if (k == n)
+		return 1;
+	if (!*val) {
+		if (*i + 1 >= argc) {
+			xptilab_err("%s: %s needs a value", cmd, name);
+			return -1;
+		}
+		*val = argv[++*i];
+	}
+	return 0;
+}
+
 int args_variants(const char *cmd, const char *s, const char *const *names,
 		  unsigned int n, unsigned int *mask)
 {

@@ -29,6 +29,17 @@ int args_variants(const char *cmd, const char *s, const char *const *names,
  */
 int args_cpulist(const char *s, bool *set, size_t nset, char *why, size_t len);
 
+/*
+ * argv[*i] as one of the options names[0..n), given as "--opt VALUE" or
+ * "--opt=VALUE": *name (size bytes) gets the option, *val its value (*i
+ * advanced past a separate one). Returns 0; 1 when argv[*i] is not one of
+ * names (nothing printed: the caller says so); -1 when the value is
+ * missing (said on stderr as "CMD: OPT needs a value").
+ */
+int args_option(const char *cmd, int argc, char **argv, int *i,
+		const char *const *names, size_t n, char *name, size_t size,
+		const char **val);
+
 /* Is cpu online? True when sysfs cannot tell: the module checks too. */
 bool args_cpu_online(int cpu);
 

@@ -98,6 +98,9 @@ static int parse_uint(const char *opt, const char *s, unsigned long lo,
  */
 static int parse_args(int argc, char **argv, struct cr3_opts *o)
 {
+	static const char *const names[] = {
+		"--cpu", "--iterations", "--variant", "--touch",
+	};
 	o->cpu = 0;
 	o->iterations = CR3_DEFAULT_ITERATIONS;
 	o->touch = 0;
@@ -110,9 +113,9 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 	bool iters = false;
 
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL, *eq;
+		const char *arg = argv[i], *val;
 		char name[32];
-		int err = 0;
+		int err = 0, opt;
 
 		if (rounds_arg(argc, argv, &i, &o->rc, &err)) {
 			if (err)
@@ -129,26 +132,15 @@ static int parse_args(int argc, char **argv, struct cr3_opts *o)
 		}
 		if (report_format_arg(arg, &o->fmt))
 			continue;
-		eq = strchr(arg, '=');
-		if (!strncmp(arg, "--", 2) && eq && (size_t)(eq - arg) < sizeof(name)) {
-			snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-			val = eq + 1;
-		} else {
-			snprintf(name, sizeof(name), "%s", arg);
-		}
-		if (strcmp(name, "--cpu") && strcmp(name, "--iterations") &&
-		    strcmp(name, "--variant") && strcmp(name, "--touch")) {
+		opt = args_option("cr3", argc, argv, &i, names, ARRAY_SIZE(names),
+				  name, sizeof(name), &val);
+		if (opt > 0) {
 			xptilab_err("cr3: unknown argument '%s'", arg);
 			usage(stderr, EXIT_USAGE);
 			return EXIT_USAGE;
 		}
-		if (!val) {
-			if (i + 1 >= argc) {
-				xptilab_err("cr3: %s needs a value", name);
-				return EXIT_USAGE;
-			}
-			val = argv[++i];
-		}
+		if (opt < 0)
+			return EXIT_USAGE;
 		if (!strcmp(name, "--cpu")) {
 			if (parse_uint(name, val, 0, INT_MAX, &o->cpu))
 				return EXIT_USAGE;

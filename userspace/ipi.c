@@ -169,11 +169,10 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 	bool iters = false;
 
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL, *eq;
+		const char *arg = argv[i], *val;
 		char name[32];
-		size_t k;
 		long v;
-		int err = 0;
+		int err = 0, opt;
 
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			usage(stdout, 0);
@@ -190,28 +189,15 @@ static int parse_args(int argc, char **argv, struct ipi_opts *o)
 		}
 		if (report_format_arg(arg, &o->fmt))
 			continue;
-		eq = strchr(arg, '=');
-		if (!strncmp(arg, "--", 2) && eq && (size_t)(eq - arg) < sizeof(name)) {
-			snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-			val = eq + 1;
-		} else {
-			snprintf(name, sizeof(name), "%s", arg);
-		}
-		for (k = 0; k < ARRAY_SIZE(names); k++)
-			if (!strcmp(name, names[k]))
-				break;
-		if (k == ARRAY_SIZE(names)) {
+		opt = args_option("ipi", argc, argv, &i, names, ARRAY_SIZE(names),
+				  name, sizeof(name), &val);
+		if (opt > 0) {
 			xptilab_err("ipi: unknown argument '%s'", arg);
 			usage(stderr, EXIT_USAGE);
 			return EXIT_USAGE;
 		}
-		if (!val) {
-			if (i + 1 >= argc) {
-				xptilab_err("ipi: %s needs a value", name);
-				return EXIT_USAGE;
-			}
-			val = argv[++i];
-		}
+		if (opt < 0)
+			return EXIT_USAGE;
 		if (!strcmp(name, "--from")) {
 			if (parse_num(name, val, 0, MAX_CPUS - 1, &v))
 				return EXIT_USAGE;
