@@ -19,7 +19,8 @@
  * documents (EINVAL EFAULT ENOTTY EPERM EOPNOTSUPP EBUSY EINTR ENOMEM).
  * Long-running requests are bounded: a storm lasts at most 50 ms, a cr3 run
  * takes at most 4096 samples (64 nearly always), an ipi run at most 512
- * IPIs unless it is sure to be refused before it starts.
+ * IPIs unless it is sure to be refused before it starts, an NMI check at
+ * most 4 NMIs waited for 50 ms each, a stale run at most 4 trials.
  * At the end: counts per outcome (KTAP diagnostics), the audit is "ok",
  * the counters are sane, the module holds as many pages as before, and the
  * kernel log since the start is clean. XPTILAB_SEED=N replays a run.
@@ -42,6 +43,9 @@
 #define REOPEN_EVERY		300	/* calls between descriptor reopens */
 #define SLOW_CALL_S		20.0	/* a call this long is a hang */
 #define STORM_MAX_MS		50
+#define NMI_MAX			4
+#define NMI_WAIT_MAX_MS		50
+#define STALE_MAX_TRIALS	4
 
 /* ---- memory the arguments point into ---- */
 
@@ -166,18 +170,19 @@ struct field {
 
 enum cmd_id {
 	C_INFO, C_CR3, C_ENTRY, C_COUNTERS, C_STORM, C_IPI, C_SESSION,
-	C_STATS, C_NR, C_OTHER = C_NR, C_KINDS
+	C_STATS, C_NMI, C_STALE, C_NR, C_OTHER = C_NR, C_KINDS
 };
 
 static const char *const cmd_names[C_KINDS] = {
 	"INFO", "RUN_CR3", "ENTRY_CONFIG", "COUNTERS", "STORM", "RUN_IPI",
-	"SESSION", "SESSION_STATS", "other",
+	"SESSION", "SESSION_STATS", "NMI_CHECK", "RUN_STALE", "other",
 };
 
 static const unsigned long cmd_nums[C_NR] = {
 	XPTILAB_IOC_INFO, XPTILAB_IOC_RUN_CR3, XPTILAB_IOC_ENTRY_CONFIG,
 	XPTILAB_IOC_COUNTERS, XPTILAB_IOC_STORM, XPTILAB_IOC_RUN_IPI,
-	XPTILAB_IOC_SESSION, XPTILAB_IOC_SESSION_STATS,
+	XPTILAB_IOC_SESSION, XPTILAB_IOC_SESSION_STATS, XPTILAB_IOC_NMI_CHECK,
+	XPTILAB_IOC_RUN_STALE,
 };
 
 static const size_t cmd_sizes[C_NR] = {
@@ -185,6 +190,7 @@ static const size_t cmd_sizes[C_NR] = {
 	sizeof(struct xptilab_entry_config), sizeof(struct xptilab_counters),
 	sizeof(struct xptilab_storm), sizeof(struct xptilab_ipi_run),
 	sizeof(struct xptilab_session), sizeof(struct xptilab_session_stats),
+	sizeof(struct xptilab_nmi_check), sizeof(struct xptilab_stale_run),
 };
 
 static const struct field fields[C_NR][16] = {
@@ -273,6 +279,35 @@ static const struct field fields[C_NR][16] = {
 		FLD(struct xptilab_session_stats, enters, F_IGNORED, 0),
 		FLD(struct xptilab_session_stats, exits_by_vector, F_IGNORED, 0),
 		FLD(struct xptilab_session_stats, reserved, F_ZERO, 0),
+		{ F_END, 0, 0, 0 },
+	},
+	[C_NMI] = {
+		FLD(struct xptilab_nmi_check, size, F_SIZE, 0),
+		FLD(struct xptilab_nmi_check, cpu, F_CPU, 0),
+		/* any %eax is valid: left as generated */
+		FLD(struct xptilab_nmi_check, eax, F_IGNORED, 0),
+		FLD(struct xptilab_nmi_check, nmis, F_COUNT, XPTILAB_MAX_NMIS),
+		FLD(struct xptilab_nmi_check, timeout_ms, F_COUNT, XPTILAB_MAX_NMI_WAIT_MS),
+		FLD(struct xptilab_nmi_check, delivered, F_ZERO, 0),
+		FLD(struct xptilab_nmi_check, reserved, F_ZERO, 0),
+		{ F_END, 0, 0, 0 },
+	},
+	[C_STALE] = {
+		FLD(struct xptilab_stale_run, size, F_SIZE, 0),
+		FLD(struct xptilab_stale_run, from_cpu, F_CPU, 0),
+		FLD(struct xptilab_stale_run, target_cpu, F_CPU, 0),
+		FLD(struct xptilab_stale_run, variant, F_ENUM, XPTILAB_STALE_NR_VARIANTS),
+		FLD(struct xptilab_stale_run, global, F_ENUM, 2),
+		FLD(struct xptilab_stale_run, fill, F_ENUM, XPTILAB_STALE_NR_FILLS),
+		FLD(struct xptilab_stale_run, trials, F_COUNT, XPTILAB_MAX_STALE_TRIALS),
+		FLD(struct xptilab_stale_run, done, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, disturbed, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, fill_errors, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, stale, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, fresh, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, other, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, pad, F_ZERO, 0),
+		FLD(struct xptilab_stale_run, reserved, F_ZERO, 0),
 		{ F_END, 0, 0, 0 },
 	},
 };
@@ -528,6 +563,26 @@ static void gen_valid(struct fuzz *f, int id, uint8_t *buf, int cpu)
 							     XPTILAB_IPI_FLUSH;
 		break;
 	}
+	case C_NMI: {
+		struct xptilab_nmi_check *n = (void *)buf;
+
+		n->cpu = online_pick(f);	/* refused when it is the caller's */
+		n->eax = rng_below(&f->rng, 2) ? 1 : (uint32_t)rng_next(&f->rng);
+		n->nmis = 1 + rng_below(&f->rng, NMI_MAX);
+		n->timeout_ms = 1 + rng_below(&f->rng, NMI_WAIT_MAX_MS);
+		break;
+	}
+	case C_STALE: {
+		struct xptilab_stale_run *r = (void *)buf;
+
+		r->from_cpu = cpu;
+		r->target_cpu = online_pick(f);
+		r->variant = rng_below(&f->rng, XPTILAB_STALE_NR_VARIANTS);
+		r->global = rng_below(&f->rng, 2);
+		r->fill = rng_below(&f->rng, XPTILAB_STALE_NR_FILLS);
+		r->trials = 1 + rng_below(&f->rng, STALE_MAX_TRIALS);
+		break;
+	}
 	default:
 		break;
 	}
@@ -586,6 +641,23 @@ static void sanitize(struct fuzz *f, int id, uint8_t *buf)
 
 		if (c->window > 1000000 && c->window <= XPTILAB_MAX_WINDOW)
 			f->big_window = true;
+		break;
+	}
+	case C_NMI: {
+		struct xptilab_nmi_check *n = (void *)buf;
+
+		/* a valid request holds a CPU with interrupts off: keep it short */
+		if (n->nmis >= 1 && n->nmis <= XPTILAB_MAX_NMIS)
+			n->nmis = 1 + n->nmis % NMI_MAX;
+		if (n->timeout_ms >= 1 && n->timeout_ms <= XPTILAB_MAX_NMI_WAIT_MS)
+			n->timeout_ms = 1 + n->timeout_ms % NMI_WAIT_MAX_MS;
+		break;
+	}
+	case C_STALE: {
+		struct xptilab_stale_run *r = (void *)buf;
+
+		if (r->trials >= 1 && r->trials <= XPTILAB_MAX_STALE_TRIALS)
+			r->trials = 1 + r->trials % STALE_MAX_TRIALS;
 		break;
 	}
 	default:
