@@ -106,6 +106,26 @@ xptilab_ist_stubs:
 	.endr
 
 /*
+ * The registers the common path and the trampolines save below the CPU
+ * frame (the trampolines add %r8 below them), and their restore.
+ */
+.macro PUSH_SCRATCH
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+.endm
+
+.macro POP_SCRATCH
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+.endm
+
+/*
  * Leave a session (public page in \p, private in \q; clobbers rax, rcx,
  * rdx): give the CPU back its syscall and sysenter MSRs, account the
  * session's duration, and put the task's own CR3 back. Idempotent, so
@@ -241,11 +261,7 @@ xptilab_ist_stubs:
 	.balign 64
 xptilab_stub_common:
 	ANNOTATE_NOENDBR
-	pushq	%rax
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
+	PUSH_SCRATCH
 	PCPU_PAGE %rsi
 	xorl	%edi, %edi
 	cmpq	$0, WIN(XPTILAB_PRIV_MARK)(%rip)
@@ -275,11 +291,7 @@ xptilab_stub_common:
 	incq	%rcx
 	movq	%rcx, XPTILAB_PCPU_PENDING(%rsi)
 	andq	$~X86_EFLAGS_IF, 64(%rsp)
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH
 	addq	$8, %rsp
 	iretq
 	int3
@@ -304,22 +316,14 @@ xptilab_stub_common:
 	jne	4f
 	testb	$3, 56(%rsp)
 	jz	.Lforward
-	popq	%rdi			/* #UD (syscall): run it again */
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH			/* #UD (syscall): run it again */
 	addq	$8, %rsp
 	iretq
 4:	cmpq	$X86_TRAP_GP, %rcx
 	jne	.Lforward
 	testb	$3, 64(%rsp)
 	jz	.Lforward
-	popq	%rdi			/* #GP (sysenter): run it again */
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH			/* #GP (sysenter): run it again */
 	addq	$16, %rsp
 	iretq
 	int3
@@ -328,11 +332,7 @@ xptilab_stub_common:
 	movq	40(%rsp), %rcx
 	ORIG_HANDLER %rcx, %rax
 	movq	%rax, 40(%rsp)
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH
 	/*
 	 * The word below the handler slot held the interrupted %rax; on the
 	 * NMI stack that is Linux's "NMI executing" word, which is 0 whenever
@@ -386,11 +386,7 @@ xptilab_stub_common:
 	testb	$3, 8(%rsp)		/* from kernel mode: do nothing */
 	jz	.Ltramp_kernel
 	pushq	$0
-	pushq	%rax
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
+	PUSH_SCRATCH
 	pushq	%r8
 	PCPU_PAGE %rsi
 	/*
@@ -521,11 +517,7 @@ xptilab_tramp_trap:
 	jne	.Ltramp_replay
 .Ltramp_iret:
 	popq	%r8
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH
 	addq	$8, %rsp
 	iretq
 	int3
@@ -550,11 +542,7 @@ xptilab_tramp_trap:
 	jmp	.Ltramp_replay
 1:	movq	%rax, 48(%rsp)		/* the error code, in the slot */
 	popq	%r8
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH
 	GP_FORWARD
 
 	/* Deliver the deferred interrupt as if it came from user mode now. */
@@ -565,11 +553,7 @@ xptilab_tramp_trap:
 	ORIG_HANDLER %rcx, %rax
 	movq	%rax, 48(%rsp)
 	popq	%r8
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rax
+	POP_SCRATCH
 	FORWARD
 
 /*
