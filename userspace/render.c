@@ -689,13 +689,15 @@ static int write_md(const char *path, const struct results *res,
 	}
 	md_machines(f, res);
 	md_kernels(f, res);
-	if (claims) {
+	/* the stale claims (###) belong under the claims' heading */
+	if (claims)
 		claims_md(f, claims);
+	for (size_t g = 0; g < res->nguests; g++)
+		stale_claim_md(f, stale_of(res, g), res->guests[g].label);
+	if (claims) {
 		claims_precision(f, NULL, res);
 		claims_stub_tax(f, NULL, res);
 	}
-	for (size_t g = 0; g < res->nguests; g++)
-		stale_claim_md(f, stale_of(res, g), res->guests[g].label);
 	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
 		const struct section *sec = &sections[s];
 
