@@ -273,6 +273,11 @@ struct xptilab_session_stats {
  * 'delivered' counts those Linux's NMI code handed to xptilab's NMI
  * handler; every one must arrive, whatever %eax holds (an IST stub that
  * wrote below the NMI frame made Linux drop NMIs that hit %eax == 1).
+ * ETIMEDOUT when 'cpu' did not start spinning within 2 s. A wait shorter
+ * than delivery takes (milliseconds for an emulator on a busy host) counts
+ * an NMI as lost, and the next one may merge with it while it is pending,
+ * which the module then logs as NMIs that did not reach Linux: nmi_test
+ * waits 500 ms.
  */
 #define XPTILAB_MAX_NMIS	10000
 #define XPTILAB_MAX_NMI_WAIT_MS	1000
