@@ -152,9 +152,7 @@ static long cr3_work(void *arg)
 	return 0;
 }
 
-#define CR3_INVAL(fmt, ...) ({						\
-	pr_info_ratelimited("cr3: " fmt "\n", ##__VA_ARGS__);		\
-	-EINVAL; })
+#define CR3_INVAL(fmt, ...) XPTILAB_INVAL("cr3", fmt, ##__VA_ARGS__)
 
 static long cr3_validate(const struct xptilab_cr3_run *r)
 {

@@ -145,9 +145,7 @@ static void ipi_handler(void *arg)
 	xptilab_pcpu(cpu)->ipi_handled[c->variant]++;
 }
 
-#define IPI_INVAL(fmt, ...) ({						\
-	pr_info_ratelimited("ipi: " fmt "\n", ##__VA_ARGS__);		\
-	-EINVAL; })
+#define IPI_INVAL(fmt, ...) XPTILAB_INVAL("ipi", fmt, ##__VA_ARGS__)
 
 static long ipi_targets(const struct xptilab_ipi_run *r, struct cpumask *mask,
 			struct ipi_ctx *c)

@@ -103,9 +103,7 @@ static u32 nmi_send(struct nmi_ctx *c, u32 n, unsigned int ms)
 	return min_t(u32, atomic_read(&c->seen), n);
 }
 
-#define NMI_INVAL(fmt, ...) ({						\
-	pr_info_ratelimited("nmi: " fmt "\n", ##__VA_ARGS__);		\
-	-EINVAL; })
+#define NMI_INVAL(fmt, ...) XPTILAB_INVAL("nmi", fmt, ##__VA_ARGS__)
 
 static long nmi_validate(const struct xptilab_nmi_check *r)
 {

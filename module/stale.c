@@ -335,9 +335,7 @@ static void stale_flush_one(void *unused)
 	__flush_tlb_all();
 }
 
-#define STALE_INVAL(fmt, ...) ({					\
-	pr_info_ratelimited("stale: " fmt "\n", ##__VA_ARGS__);		\
-	-EINVAL; })
+#define STALE_INVAL(fmt, ...) XPTILAB_INVAL("stale", fmt, ##__VA_ARGS__)
 
 static long stale_validate(const struct xptilab_stale_run *r)
 {

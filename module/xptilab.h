@@ -122,6 +122,14 @@ void xptilab_chardev_exit(void);
 int xptilab_copy_arg(void *karg, size_t ksize, void __user *uarg);
 bool xptilab_zeroed(const void *p, size_t len);
 
+/*
+ * Refuse an ioctl argument: say why (ratelimited, prefixed by the
+ * ioctl's name) and evaluate to -EINVAL.
+ */
+#define XPTILAB_INVAL(what, fmt, ...) ({				\
+	pr_info_ratelimited(what ": " fmt "\n", ##__VA_ARGS__);		\
+	-EINVAL; })
+
 /* debugfs.c: /sys/kernel/debug/xptilab/ */
 void xptilab_debugfs_init(void);
 void xptilab_debugfs_exit(void);
